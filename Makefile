@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` (everything, in the foreground) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SERVICES := deploy/local/services.sh
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install services-up services-down services-status lint openapi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV) || { echo "motcua: python3 -m venv failed; install python3-venv" >&2; exit 1; }
+	@$(PY) -m pip install -q --upgrade pip >/dev/null
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; exec deploy/local/run-all.sh
+
+test: install
+	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; \
+	  $(VENV)/bin/ruff check . && $(VENV)/bin/mypy && $(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/mypy
+
+openapi: install
+	$(VENV)/bin/motcua export-openapi
+
+services-up:
+	@$(SERVICES) up >/dev/null
+services-down:
+	@$(SERVICES) down
+services-status:
+	@$(SERVICES) status

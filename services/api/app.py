@@ -1,0 +1,53 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from services.api import ops
+from services.core.errors import install_error_handlers
+from services.core.middleware import RequestContextMiddleware
+from services.core.settings import Settings, get_settings
+from services.identity.endpoints import router as identity_router
+
+TAGS = [
+    {"name": "auth", "description": "Staff login (OAuth2 password flow) and identity."},
+    {"name": "agencies", "description": "Agencies (cơ quan) and their electronic identifiers."},
+    {"name": "users", "description": "Staff accounts (cán bộ) and their roles."},
+    {"name": "api-keys", "description": "Integrators' keys, bound to an agency, with scopes."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+
+DESCRIPTION = """
+Backend of a commune one-stop shop (Bộ phận Một cửa): administrative-procedure dossiers
+(hồ sơ TTHC), their deadlines and lifecycle, apologies for late dossiers, feedback, KPIs,
+synchronisation with the National Public Service Portal and webhooks.
+
+**Authentication**: staff press *Authorize* and log in with username and password; integrators
+send `X-API-Key`. Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="motcua — Một cửa API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(identity_router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

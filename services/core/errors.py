@@ -1,0 +1,188 @@
+"""Domain errors carry their HTTP status; one set of handlers renders RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("motcua.errors")
+
+
+class AppError(Exception):
+    status_code: int = 400
+    title: str = "Bad request"
+    type_slug: str = "bad-request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status_code, title, type_slug = 404, "Not found", "not-found"
+
+
+class Conflict(AppError):
+    status_code, title, type_slug = 409, "Conflict", "conflict"
+
+
+class Forbidden(AppError):
+    status_code, title, type_slug = 403, "Forbidden", "forbidden"
+
+
+class Unauthorized(AppError):
+    status_code, title, type_slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str = "Authentication required", **extra: Any):
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extra)
+
+
+class PreconditionFailed(AppError):
+    status_code, title, type_slug = 412, "Precondition failed", "precondition-failed"
+
+
+class Unprocessable(AppError):
+    status_code, title, type_slug = 422, "Unprocessable content", "validation-error"
+
+
+class TooManyRequests(AppError):
+    status_code, title, type_slug = 429, "Too many requests", "rate-limited"
+
+
+class ServiceUnavailable(AppError):
+    status_code, title, type_slug = 503, "Service unavailable", "unavailable"
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is rendered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ErrorItem] | None = None
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": f"https://motcua.example/problems/{slug or phrase.lower().replace(' ', '-')}",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc(loc: Any) -> list[str | int]:
+    return [p if isinstance(p, int) else str(p) for p in loc]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return problem_response(
+            request,
+            exc.status_code,
+            exc.detail,
+            title=exc.title,
+            slug=exc.type_slug,
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)
+        )
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "invalid value"))}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+        if len(errors) > 1:
+            detail += f" (and {len(errors) - 1} more)"
+        return problem_response(
+            request, 422, detail, title="Validation failed", slug="validation-error", errors=errors
+        )
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        if (
+            isinstance(exc, DBAPIError)
+            and not exc.connection_invalidated
+            and not isinstance(exc, OperationalError | InterfaceError)
+        ):
+            logger.exception("database error", extra={"path": request.url.path})
+            return problem_response(request, 500, "Internal error; it has been logged.")
+        logger.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+        return problem_response(
+            request,
+            503,
+            "The database is unavailable; try again shortly.",
+            slug="unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    async def connection_refused(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("dependency unavailable: %s", type(exc).__name__)
+        return problem_response(
+            request,
+            503,
+            "A backing service is unavailable; try again shortly.",
+            slug="unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(request, 500, "Internal error; it has been logged.")
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DBAPIError, database_down)
+    app.add_exception_handler(ConnectionRefusedError, connection_refused)
+    app.add_exception_handler(OSError, connection_refused)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries so that Swagger shows the problem+json shape."""
+    return {
+        s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}}
+        for s in statuses
+    }

@@ -1,0 +1,51 @@
+"""The Redis connection (arq's queue, rate limits) — a doorbell, never the ledger."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from services.core.errors import TooManyRequests
+from services.core.settings import get_settings
+
+logger = logging.getLogger("motcua.redis")
+
+
+@lru_cache
+def get_redis() -> Redis:
+    client: Redis = Redis.from_url(
+        get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
+    )
+    return client
+
+
+async def rate_limit(key: str, limit: int, window_seconds: int) -> None:
+    """Fixed-window limit; raises 429 with ``Retry-After``. Fails open when Redis is down,
+    because refusing every citizen for a cache outage would be worse than a burst."""
+    redis = get_redis()
+    bucket = f"motcua:rl:{key}"
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr(bucket)
+            pipe.expire(bucket, window_seconds, nx=True)
+            pipe.ttl(bucket)
+            count, _, ttl = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        logger.warning("rate limit skipped: redis unavailable (%s)", type(exc).__name__)
+        return
+    if int(count) > limit:
+        retry_after = max(int(ttl), 1)
+        raise TooManyRequests(
+            f"Too many requests; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+async def reset_limit(key: str) -> None:
+    try:
+        await get_redis().delete(f"motcua:rl:{key}")
+    except (RedisError, OSError):
+        return

@@ -1,0 +1,88 @@
+"""Password hashing, JWT access tokens and API-key secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from services.core.settings import Settings
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a login for an unknown user equal to a wrong password.
+_DUMMY_HASH = _hasher.hash("motcua-dummy-password")
+API_KEY_PREFIX = "mck_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """The password policy: None when acceptable, otherwise what is wrong."""
+    if len(password) < 10:
+        return "must be at least 10 characters"
+    if username and username.lower() in password.lower():
+        return "must not contain the username"
+    if password.isdigit() or password.isalpha():
+        return "must mix letters with digits or symbols"
+    return None
+
+
+def create_access_token(
+    settings: Settings, subject: str, claims: dict[str, Any]
+) -> tuple[str, int]:
+    ttl = timedelta(minutes=settings.access_token_ttl_minutes)
+    now = datetime.now(UTC)
+    payload = {**claims, "sub": subject, "iat": now, "exp": now + ttl, "iss": "motcua"}
+    token = jwt.encode(
+        payload, settings.secret_key.get_secret_value(), algorithm=settings.jwt_algorithm
+    )
+    return token, int(ttl.total_seconds())
+
+
+def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
+    """Raises ``jwt.PyJWTError`` for a bad signature, algorithm, issuer or an expired token."""
+    return jwt.decode(
+        token,
+        settings.secret_key.get_secret_value(),
+        algorithms=[settings.jwt_algorithm],
+        issuer="motcua",
+        options={"require": ["exp", "iat", "sub"]},
+    )
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """Returns (the key shown once, its public lookup prefix, the hash stored)."""
+    prefix = secrets.token_hex(6)
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, hash_api_key(key)
+
+
+def hash_api_key(key: str) -> str:
+    # A 256-bit random key needs no slow hash: SHA-256 is enough and keeps every request fast.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_prefix(key: str) -> str | None:
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, _ = key[len(API_KEY_PREFIX) :].partition("_")
+    return prefix if sep and len(prefix) == 12 else None
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)

@@ -1,0 +1,99 @@
+"""Application settings, read from the environment (prefix ``MOTCUA_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - the refused default, by design
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MOTCUA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "postgresql+asyncpg://motcua@127.0.0.1:55432/motcua"
+    redis_url: str = "redis://127.0.0.1:56379/0"
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+
+    # Pool sized for one uvicorn worker on a small server; scale with processes, not pool size.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+
+    portal_url: str = "http://127.0.0.1:8090"
+    portal_username: str = "motcua"
+    portal_password: SecretStr = SecretStr("motcua-portal")
+    portal_webhook_secret: SecretStr = SecretStr(
+        "whsec_bW90Y3VhLWRldi1wb3J0YWwtd2ViaG9vay1zZWNyZXQ="
+    )
+    webhook_allow_private_urls: bool | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Tokens last a working morning: a whole counter shift, yet a short life for a leaked one.
+    access_token_ttl_minutes: int = Field(default=240, ge=1, le=24 * 60)
+    jwt_algorithm: str = "HS256"
+    # Requests above this are refused with 413 before the body is read into memory.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_level: str = "INFO"
+    # Checking the database at start-up turns a wrong URL into one clear line instead of 500s later.
+    startup_check: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must start with postgresql+asyncpg://")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env is not Environment.DEVELOPMENT:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEV_SECRET_KEY or len(secret) < 32:
+                raise ValueError(
+                    "MOTCUA_SECRET_KEY must be set to a random value of at least 32 characters "
+                    f"when MOTCUA_ENV={self.env.value}"
+                )
+        return self
+
+    @property
+    def allow_private_webhook_urls(self) -> bool:
+        if self.webhook_allow_private_urls is None:
+            return self.env is Environment.DEVELOPMENT
+        return self.webhook_allow_private_urls
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def describe_settings_error(exc: Exception) -> str:
+    """One line a person can act on, for a settings error at start-up."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = []
+        for err in errors():
+            loc = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+            parts.append(f"MOTCUA_{loc.upper()}: {err.get('msg', '')}")
+        return "invalid configuration: " + "; ".join(parts)
+    return f"invalid configuration: {exc}"

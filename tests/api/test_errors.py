@@ -1,0 +1,95 @@
+"""Every error kind is rendered as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import LoginFn
+
+
+def assert_problem(resp: httpx.Response, status: int) -> dict[str, object]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    body = resp.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://") and body["title"] and body["detail"]
+    return body
+
+
+async def test_validation_error_lists_errors(client: httpx.AsyncClient, login: LoginFn) -> None:
+    resp = await client.post(
+        "/api/v1/agencies",
+        headers=await login("admin"),
+        json={"code": "bad code", "level": "galaxy"},
+    )
+    body = assert_problem(resp, 422)
+    locs = {tuple(e["loc"]) for e in body["errors"]}  # type: ignore[union-attr]
+    assert ("body", "code") in locs and ("body", "level") in locs and ("body", "name") in locs
+
+
+async def test_malformed_json_is_422(client: httpx.AsyncClient, login: LoginFn) -> None:
+    resp = await client.post(
+        "/api/v1/agencies",
+        headers={**await login("admin"), "content-type": "application/json"},
+        content=b"{not json",
+    )
+    assert_problem(resp, 422)
+
+
+async def test_not_found_and_method_not_allowed(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get("/api/v1/nothing-here"), 404)
+    resp = await client.delete("/healthz")
+    assert_problem(resp, 405)
+    assert "GET" in resp.headers["allow"]
+
+
+async def test_conflict_is_409(client: httpx.AsyncClient, login: LoginFn) -> None:
+    admin = await login("admin")
+    body = {"code": "DUP.1", "name": "Trùng", "level": "commune"}
+    assert (await client.post("/api/v1/agencies", headers=admin, json=body)).status_code == 201
+    assert_problem(await client.post("/api/v1/agencies", headers=admin, json=body), 409)
+
+
+async def test_body_over_limit_is_413(client: httpx.AsyncClient, login: LoginFn) -> None:
+    big = b'{"name": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+    resp = await client.post(
+        "/api/v1/agencies",
+        headers={**await login("admin"), "content-type": "application/json"},
+        content=big,
+    )
+    assert_problem(resp, 413)
+
+
+async def test_body_over_limit_without_content_length_is_413(client: httpx.AsyncClient) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b"x" * 65536
+
+    resp = await client.post(
+        "/api/v1/auth/token",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert_problem(resp, 413)
+
+
+async def test_bad_cursor_is_422(client: httpx.AsyncClient, login: LoginFn) -> None:
+    assert_problem(
+        await client.get("/api/v1/agencies?cursor=%%%garbage", headers=await login("admin")), 422
+    )
+
+
+async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
+    resp = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert resp.headers["x-request-id"] == "abc-123"
+    generated = (await client.get("/healthz")).headers["x-request-id"]
+    assert len(generated) == 32
+
+
+async def test_health_ready_metrics(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+    assert ready.json()["redis"] == "ok"
+    metrics = await client.get("/metrics")
+    assert "motcua_http_requests_total" in metrics.text

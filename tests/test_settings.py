@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from services.core.settings import DEV_SECRET_KEY, Environment, Settings
+
+
+def test_default_secret_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="MOTCUA_SECRET_KEY"):
+        Settings(env=Environment.PRODUCTION, secret_key=DEV_SECRET_KEY)  # type: ignore[arg-type]
+    assert Settings(env=Environment.DEVELOPMENT).env is Environment.DEVELOPMENT
+
+
+def test_cors_origins_from_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTCUA_CORS_ORIGINS", "https://a.example, https://b.example")
+    assert Settings().cors_origins == ["https://a.example", "https://b.example"]
+
+
+def _run_api(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "uvicorn", "services.api.main:app", "--port", "0"],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_missing_secret_in_production_stops_with_one_line() -> None:
+    result = _run_api({"MOTCUA_ENV": "production"})
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [lines[0]] and "MOTCUA_SECRET_KEY" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_stops_with_clear_line() -> None:
+    result = _run_api(
+        {
+            "MOTCUA_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none",
+            "MOTCUA_LOG_LEVEL": "WARNING",
+        }
+    )
+    assert result.returncode != 0
+    assert "cannot reach the database at 127.0.0.1:1/none" in result.stderr
+    assert "Traceback" not in result.stderr
