@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -97,10 +98,8 @@ class RequestContextMiddleware:
                     started_response |= message["type"] == "http.response.start"
                     await send_wrapper(message)
 
-            try:
+            with contextlib.suppress(_BodyTooLarge):
                 await self.app(scope, limited_receive, guarded_send)
-            except _BodyTooLarge:
-                pass
             if exceeded and not started_response:
                 await self._reject(send_wrapper, path)
         finally:
