@@ -1,6 +1,19 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from services.calendar import models as calendar_models
+from services.core import idempotency
 from services.core.models import Base
+from services.dossiers import models as dossier_models
 from services.identity import models as identity_models
+from services.outbox import models as outbox_models
+from services.procedures import models as procedure_models
 
-__all__ = ["Base", "identity_models"]
+__all__ = [
+    "Base",
+    "calendar_models",
+    "dossier_models",
+    "idempotency",
+    "identity_models",
+    "outbox_models",
+    "procedure_models",
+]

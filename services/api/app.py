@@ -9,13 +9,19 @@ from services.api import ops
 from services.core.errors import install_error_handlers
 from services.core.middleware import RequestContextMiddleware
 from services.core.settings import Settings, get_settings
+from services.calendar.endpoints import router as calendar_router
 from services.identity.endpoints import router as identity_router
+from services.procedures.endpoints import router as procedures_router
 
 TAGS = [
     {"name": "auth", "description": "Staff login (OAuth2 password flow) and identity."},
     {"name": "agencies", "description": "Agencies (cơ quan) and their electronic identifiers."},
     {"name": "users", "description": "Staff accounts (cán bộ) and their roles."},
     {"name": "api-keys", "description": "Integrators' keys, bound to an agency, with scopes."},
+    {"name": "calendar", "description": "Working calendar (ngày nghỉ, ngày làm bù) and due dates."},
+    {"name": "procedures", "description": "Administrative procedures (thủ tục hành chính)."},
+    {"name": "dossiers", "description": "Dossiers (hồ sơ TTHC): reception, lifecycle, history."},
+    {"name": "public", "description": "Citizen-facing endpoints without login."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -41,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(identity_router)
+    app.include_router(calendar_router)
+    app.include_router(procedures_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

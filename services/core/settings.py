@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
@@ -47,6 +48,18 @@ class Settings(BaseSettings):
     # Requests above this are refused with 413 before the body is read into memory.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "INFO"
+
+    # Office hours (domain.md §3): 07:30–11:30 and 13:00–17:00 = 8 working hours a day.
+    office_morning_start: time = time(7, 30)
+    office_morning_end: time = time(11, 30)
+    office_afternoon_start: time = time(13, 0)
+    office_afternoon_end: time = time(17, 0)
+    # Same-day procedures received at or after this time are due the next working day.
+    same_day_cutoff: time = time(15, 0)
+    # Supplement requests later than this after reception are allowed but flagged (Decree 61).
+    supplement_request_window_working_days: int = Field(default=3, ge=0, le=30)
+    # Public lookups per client address and minute: a citizen checks a few times, a scraper many.
+    public_rate_limit_per_minute: int = Field(default=30, ge=1)
     # Checking the database at start-up turns a wrong URL into one clear line instead of 500s later.
     startup_check: bool = True
 

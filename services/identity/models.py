@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, Enum, ForeignKey, String, Text, Uuid
+from sqlalchemy import ARRAY, Boolean, CheckConstraint, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.core.enums import str_enum
 from services.core.models import Base, TimestampMixin
 
 
@@ -26,17 +27,6 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        values_callable=lambda e: [m.value for m in e],
-        native_enum=False,
-        length=32,
-        validate_strings=True,
-    )
-
-
 class Agency(TimestampMixin, Base):
     __tablename__ = "agencies"
     __table_args__ = (CheckConstraint(r"code ~ '^[A-Z0-9.]{1,35}$'", name="code_format"),)
@@ -44,7 +34,7 @@ class Agency(TimestampMixin, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(35), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    level: Mapped[AgencyLevel] = mapped_column(_enum(AgencyLevel, "agency_level"))
+    level: Mapped[AgencyLevel] = mapped_column(str_enum(AgencyLevel, "agency_level"))
     parent_code: Mapped[str | None] = mapped_column(
         String(35), ForeignKey("agencies.code", ondelete="RESTRICT")
     )
@@ -61,7 +51,7 @@ class User(TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     agency_code: Mapped[str] = mapped_column(
         String(35), ForeignKey("agencies.code", ondelete="RESTRICT"), index=True
     )

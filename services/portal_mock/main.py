@@ -16,8 +16,14 @@ def create_portal_app() -> FastAPI:
         description="A stand-in for the National Public Service Portal, for demos and tests.",
     )
     install_error_handlers(app)
-    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"],
-                      operation_id="healthz", summary="Liveness")
+    app.add_api_route(
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        tags=["operations"],
+        operation_id="healthz",
+        summary="Liveness",
+    )
     return app
 
 

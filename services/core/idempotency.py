@@ -1,0 +1,70 @@
+"""``Idempotency-Key`` on creating POSTs: a repeated key and body get the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import Integer, String, func, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.core.errors import Unprocessable
+from services.core.models import Base, TimestampMixin
+
+
+class IdempotencyRecord(TimestampMixin, Base):
+    """The first answer to a creating POST with an ``Idempotency-Key``, replayed for repeats."""
+
+    __tablename__ = "idempotency_records"
+
+    principal: Mapped[str] = mapped_column(String(160), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+def request_fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def lock_key(session: AsyncSession, principal: str, key: str) -> None:
+    """Serialises requests that share a key, so only one of them creates the resource."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(f"idem:{principal}:{key}")))
+    )
+
+
+async def replay(
+    session: AsyncSession, principal: str, key: str, fingerprint: str
+) -> IdempotencyRecord | None:
+    record = await session.get(IdempotencyRecord, (principal, key))
+    if record is not None and record.request_hash != fingerprint:
+        raise Unprocessable(
+            "Idempotency-Key was already used with a different request body; use a new key"
+        )
+    return record
+
+
+async def remember(
+    session: AsyncSession,
+    principal: str,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    response: dict[str, Any],
+) -> None:
+    await session.execute(
+        insert(IdempotencyRecord)
+        .values(
+            principal=principal,
+            key=key,
+            request_hash=fingerprint,
+            status_code=status_code,
+            response=response,
+        )
+        .on_conflict_do_nothing()
+    )
