@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SERVICES := deploy/local/services.sh
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install services-up services-down services-status lint openapi
+.PHONY: run test install services-up services-down services-status lint openapi bench-api
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV) || { echo "motcua: python3 -m venv failed; install python3-venv" >&2; exit 1; }
@@ -34,3 +34,7 @@ services-down:
 	@$(SERVICES) down
 services-status:
 	@$(SERVICES) status
+
+# Benchmarks: scripts that print a table; they run against the same local services as `make run`.
+bench-api: install
+	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/dossier_api.py

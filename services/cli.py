@@ -51,7 +51,7 @@ def _create_admin(args: argparse.Namespace) -> int:
 
 def _seed_demo(args: argparse.Namespace) -> int:
     from services.core.cli_support import command_session
-    from services.demo import seed_identity
+    from services.demo import seed_identity, seed_procedures
 
     if get_settings().env is Environment.PRODUCTION:
         print("motcua: seed-demo refuses to run with MOTCUA_ENV=production", file=sys.stderr)
@@ -60,12 +60,41 @@ def _seed_demo(args: argparse.Namespace) -> int:
     async def run() -> int:
         async with command_session() as session:
             logins = await seed_identity(session)
+            catalogue = await seed_procedures(session)
         print("Demo logins (username / password / role @ agency):")
         for login in logins:
             print(
                 f"  {login.username:<12} {login.password:<22} {login.role.value:<10} "
                 f"@ {login.agency_code}"
             )
+        print(f"Sample procedure catalogue: {catalogue.summary()}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _import_procedures(args: argparse.Namespace) -> int:
+    from services.core.cli_support import command_session, progress
+    from services.procedures.importer import ImportFileError, read_catalogue, save_catalogue
+
+    path = Path(args.file)
+    try:
+        procedures, rejected = read_catalogue(path)
+    except ImportFileError as exc:
+        print(f"motcua: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with command_session() as session:
+            report = await save_catalogue(
+                session,
+                procedures,
+                rejected,
+                progress=lambda done, total: progress(done, total, "procedures"),
+            )
+        print(f"{path}: {report.summary()}")
+        for row in report.rejected:
+            print(f"  line {row.line}: {row.code or '(no code)'}: {row.reason}")
         return 0
 
     return asyncio.run(run())
@@ -88,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed-demo", help="load demo agencies, users and procedures; idempotent")
     p.set_defaults(func=_seed_demo)
+
+    p = sub.add_parser(
+        "import-procedures", help="create or update procedures from a catalogue CSV; idempotent"
+    )
+    p.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with the sample catalogue's columns")
+    p.set_defaults(func=_import_procedures)
 
     p = sub.add_parser("export-openapi", help="write the OpenAPI document to openapi/")
     p.add_argument("--output", default=str(OPENAPI_PATH))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import as_file, files
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +11,7 @@ from services.identity import repository as identity_repo
 from services.identity import service as identity_service
 from services.identity.models import Agency, AgencyLevel, Role
 from services.identity.schemas import UserCreate
+from services.procedures.importer import ImportReport, import_procedures
 
 DEMO_AGENCY = "000.00.31.H56"
 DEMO_DEPARTMENT = "000.01.31.H56"
@@ -86,3 +88,10 @@ async def seed_identity(session: AsyncSession) -> list[DemoLogin]:
                 ),
             )
     return list(DEMO_LOGINS)
+
+
+async def seed_procedures(session: AsyncSession) -> ImportReport:
+    """Load the bundled sample catalogue; re-running updates its rows, never duplicates them."""
+    sample = files("services.procedures") / "data" / "procedures-sample.csv"
+    with as_file(sample) as path:
+        return await import_procedures(session, path)

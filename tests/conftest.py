@@ -7,6 +7,7 @@ workers) use ``committed_db`` instead, which truncates what they wrote.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -36,6 +37,8 @@ os.environ.update(
     MOTCUA_REDIS_URL=TEST_REDIS_URL,
     MOTCUA_SECRET_KEY="test-secret-key-that-is-long-enough-0123456789",
     MOTCUA_STARTUP_CHECK="false",
+    # Each test rolls its data back: a cache kept across tests would remember rows that are gone.
+    MOTCUA_REFERENCE_CACHE_SECONDS="0",
 )
 
 from services.core import db as core_db  # noqa: E402
@@ -153,9 +156,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture
 async def seed(session: AsyncSession) -> dict[str, Any]:
     """Two communes with a user of every role each, and an admin."""
-    from services.identity import service
-    from services.identity.models import Agency, AgencyLevel, Role
-    from services.identity.schemas import UserCreate
+    from services.identity.models import Agency, AgencyLevel, Role, User
 
     for code, name in ((AGENCY, "UBND xã Một"), (OTHER_AGENCY, "UBND xã Hai")):
         session.add(
@@ -172,18 +173,24 @@ async def seed(session: AsyncSession) -> dict[str, Any]:
     for agency, suffix in ((AGENCY, ""), (OTHER_AGENCY, "2")):
         for role in Role:
             username = f"{role.value}{suffix}"
-            users[username] = await service.create_user(
-                session,
-                UserCreate(
-                    username=username,
-                    password=PASSWORD,
-                    full_name=f"Người {role.value}",
-                    role=role,
-                    agency_code=agency,
-                ),
+            # One argon2 hash for all: hashing is deliberately slow, and they share a password.
+            users[username] = User(
+                username=username,
+                password_hash=_password_hash(),
+                full_name=f"Người {role.value}",
+                role=role,
+                agency_code=agency,
             )
+            session.add(users[username])
     await session.commit()
     return users
+
+
+@functools.cache
+def _password_hash() -> str:
+    from services.core.security import hash_password
+
+    return hash_password(PASSWORD)
 
 
 LoginFn = Callable[[str], Awaitable[dict[str, str]]]

@@ -172,7 +172,6 @@ def upgrade() -> None:
     sa.Column('return_method', sa.String(length=16), nullable=True),
     sa.Column('portal_sync', sa.Enum('pending', 'synced', 'failed', name='portal_sync', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('overdue_marked_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('lookup_token_hash', sa.String(length=64), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),

@@ -6,10 +6,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.api import ops
+from services.calendar.endpoints import router as calendar_router
 from services.core.errors import install_error_handlers
 from services.core.middleware import RequestContextMiddleware
 from services.core.settings import Settings, get_settings
-from services.calendar.endpoints import router as calendar_router
+from services.dossiers.endpoints import public_router as public_dossiers_router
+from services.dossiers.endpoints import router as dossiers_router
 from services.identity.endpoints import router as identity_router
 from services.procedures.endpoints import router as procedures_router
 
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(calendar_router)
     app.include_router(procedures_router)
+    app.include_router(dossiers_router)
+    app.include_router(public_dossiers_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -24,7 +24,8 @@ def get_engine() -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per request; a dead connection is invalidated on
+        # its first error and the request answers 503 (see errors.database_down).
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Integer, String, func, select
@@ -68,3 +69,23 @@ async def remember(
         )
         .on_conflict_do_nothing()
     )
+
+
+async def once(
+    session: AsyncSession,
+    principal: str,
+    key: str | None,
+    body: Any,
+    produce: Callable[[], Awaitable[dict[str, Any]]],
+) -> tuple[dict[str, Any], bool]:
+    """Runs ``produce`` once per (principal, key); returns (response, replayed)."""
+    if key is None:
+        return await produce(), False
+    await lock_key(session, principal, key)
+    fingerprint = request_fingerprint(body)
+    record = await replay(session, principal, key, fingerprint)
+    if record is not None:
+        return record.response, True
+    response = await produce()
+    await remember(session, principal, key, fingerprint, 201, response)
+    return response, False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from fastapi import Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -49,3 +50,9 @@ async def reset_limit(key: str) -> None:
         await get_redis().delete(f"motcua:rl:{key}")
     except (RedisError, OSError):
         return
+
+
+async def limit_public(request: Request) -> None:
+    """Dependency of every public endpoint: a per-address budget per minute."""
+    client = request.client.host if request.client else "-"
+    await rate_limit(f"public:{client}", get_settings().public_rate_limit_per_minute, 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -86,3 +87,17 @@ def api_key_prefix(key: str) -> str | None:
 
 def same_hash(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
+
+
+def lookup_token(settings: Settings, dossier_code: str) -> str:
+    """The token printed on a receipt for the public lookup of one dossier.
+
+    Derived from the secret key, so it can be printed again on a reprinted receipt without
+    storing it; 60 bits behind a rate limit is out of reach of guessing.
+    """
+    digest = hmac.new(
+        settings.secret_key.get_secret_value().encode(),
+        f"lookup:{dossier_code}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return base64.b32encode(digest).decode()[:12]

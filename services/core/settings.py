@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     same_day_cutoff: time = time(15, 0)
     # Supplement requests later than this after reception are allowed but flagged (Decree 61).
     supplement_request_window_working_days: int = Field(default=3, ge=0, le=30)
+    # How long a process may reuse reference data (API keys, users, procedures, calendar) before
+    # reading it again: edits made elsewhere reach every process within this many seconds.
+    reference_cache_seconds: float = Field(default=10, ge=0, le=300)
     # Public lookups per client address and minute: a citizen checks a few times, a scraper many.
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
     # Checking the database at start-up turns a wrong URL into one clear line instead of 500s later.

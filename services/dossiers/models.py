@@ -167,8 +167,6 @@ class Dossier(TimestampMixin, Base):
         str_enum(PortalSync, "portal_sync"), default=PortalSync.PENDING
     )
     overdue_marked_at: Mapped[datetime | None]
-    # Only a SHA-256 of the lookup token is kept; the token itself is printed on the receipt.
-    lookup_token_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol

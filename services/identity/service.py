@@ -9,6 +9,7 @@ import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import security
+from services.core.cache import TTLCache, clear_all
 from services.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from services.core.settings import Settings
 from services.identity import repository
@@ -95,39 +96,56 @@ async def create_api_key(session: AsyncSession, data: ApiKeyCreate) -> tuple[Api
 
 async def revoke_api_key(session: AsyncSession, api_key: ApiKey) -> None:
     api_key.is_active = False
+    clear_all()
     await session.flush()
+
+
+_principals: TTLCache[Principal] = TTLCache("principals")
 
 
 async def principal_from_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
     try:
         claims = security.decode_access_token(settings, token)
-        user_id = claims["sub"]
-        user = await repository.get_user(session, uuid.UUID(user_id))
-    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        user_id = uuid.UUID(claims["sub"])
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise Unauthorized("Invalid or expired token") from exc
-    if user is None or not user.is_active:
-        raise Unauthorized("Invalid or expired token")
-    return Principal(
-        kind="user", id=user.id, name=user.username, agency_code=user.agency_code, role=user.role
-    )
+
+    async def load() -> Principal:
+        user = await repository.get_user(session, user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("Invalid or expired token")
+        return Principal(
+            kind="user",
+            id=user.id,
+            name=user.username,
+            agency_code=user.agency_code,
+            role=user.role,
+        )
+
+    return await _principals.get(("user", user_id), load)
 
 
 async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
-    prefix = security.api_key_prefix(key)
-    api_key = await repository.get_api_key_by_prefix(session, prefix) if prefix else None
-    if (
-        api_key is None
-        or not api_key.is_active
-        or not security.same_hash(api_key.key_hash, security.hash_api_key(key))
-    ):
-        raise Unauthorized("Invalid API key")
-    return Principal(
-        kind="api_key",
-        id=api_key.id,
-        name=api_key.name,
-        agency_code=api_key.agency_code,
-        scopes=frozenset(api_key.scopes),
-    )
+    key_hash = security.hash_api_key(key)
+
+    async def load() -> Principal:
+        prefix = security.api_key_prefix(key)
+        api_key = await repository.get_api_key_by_prefix(session, prefix) if prefix else None
+        if (
+            api_key is None
+            or not api_key.is_active
+            or not security.same_hash(api_key.key_hash, key_hash)
+        ):
+            raise Unauthorized("Invalid API key")
+        return Principal(
+            kind="api_key",
+            id=api_key.id,
+            name=api_key.name,
+            agency_code=api_key.agency_code,
+            scopes=frozenset(api_key.scopes),
+        )
+
+    return await _principals.get(("key", key_hash), load)
 
 
 async def ensure_admin(

@@ -10,6 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.outbox.models import OutboxEvent
 
 
+def event_values(
+    event_type: str, subject: str, agency_codes: Iterable[str | None], payload: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "event_type": event_type,
+        "subject": subject,
+        "agency_codes": sorted({code for code in agency_codes if code}),
+        "payload": payload,
+    }
+
+
 def emit(
     session: AsyncSession,
     event_type: str,
@@ -18,11 +29,6 @@ def emit(
     payload: dict[str, Any],
 ) -> OutboxEvent:
     """Adds the event to the session: it commits or rolls back with the change it describes."""
-    event = OutboxEvent(
-        event_type=event_type,
-        subject=subject,
-        agency_codes=sorted({code for code in agency_codes if code}),
-        payload=payload,
-    )
+    event = OutboxEvent(**event_values(event_type, subject, agency_codes, payload))
     session.add(event)
     return event

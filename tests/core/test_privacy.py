@@ -9,8 +9,12 @@ from services.core.privacy import fold, mask_digits, mask_name, nfc, scrub
 
 @pytest.mark.parametrize(
     "name,masked",
-    [("Nguyễn Văn An", "Nguyễn V. A."), ("Lê Thị Hồng Nhung", "Lê T. H. N."), ("An", "A."),
-     ("  ", "")],
+    [
+        ("Nguyễn Văn An", "Nguyễn V. A."),
+        ("Lê Thị Hồng Nhung", "Lê T. H. N."),
+        ("An", "A."),
+        ("  ", ""),
+    ],
 )
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked

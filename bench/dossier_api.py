@@ -1,0 +1,208 @@
+"""Benchmark: dossier create and public lookup through the API, next to a bare FastAPI+asyncpg
+insert/select measured in the same run, with 1 and 2 uvicorn workers.
+
+    make bench-api            # or: python bench/dossier_api.py [--seconds 10] [--connections 32]
+
+Targets (issue: dossier core): create ≥ 0.6× the bare insert, lookup ≥ 0.8× the bare select.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BENCH_SECRET,
+    asyncpg_dsn,
+    ensure_wrk,
+    machine,
+    print_table,
+    recreate_database,
+    server,
+    wrk,
+)
+
+AGENCY, PROCEDURE = "000.00.31.H56", "1.004873"
+
+
+async def seed(url: str, lookups: int) -> tuple[str, list[str]]:
+    """Agency, procedure, an API key and ``lookups`` dossiers; returns the key and lookup paths."""
+    os.environ.update(MOTCUA_DATABASE_URL=url, MOTCUA_SECRET_KEY=BENCH_SECRET)
+    from services.calendar.workingtime import TimeUnit
+    from services.core.cli_support import command_session
+    from services.core.clock import utcnow
+    from services.core.security import lookup_token
+    from services.core.settings import get_settings
+    from services.dossiers import service as dossier_service
+    from services.dossiers.schemas import ApplicantIn, DossierCreate
+    from services.identity import service as identity_service
+    from services.identity.models import Agency, AgencyLevel, Role
+    from services.identity.principal import Principal
+    from services.identity.schemas import ApiKeyCreate
+    from services.procedures.models import Procedure, SectorGroup
+
+    async with command_session() as session:
+        session.add(Agency(code=AGENCY, name="UBND xã Bench", level=AgencyLevel.COMMUNE))
+        session.add(
+            Procedure(
+                code=PROCEDURE,
+                name="Xác nhận tình trạng hôn nhân",
+                name_folded="xac nhan tinh trang hon nhan",
+                sector_code="ho-tich",
+                sector_name="Hộ tịch",
+                sector_group=SectorGroup.CIVIL_STATUS,
+                time_limit_value=Decimal(3),
+                time_limit_unit=TimeUnit.WORKING_DAYS,
+            )
+        )
+        await session.flush()
+        api_key, key = await identity_service.create_api_key(
+            session,
+            ApiKeyCreate(
+                name="bench", agency_code=AGENCY, scopes=["dossiers:read", "dossiers:write"]
+            ),
+        )
+        admin = Principal(
+            kind="user", id=api_key.id, name="bench", agency_code=AGENCY, role=Role.ADMIN
+        )
+        paths = []
+        settings = get_settings()
+        for _ in range(lookups):
+            data = DossierCreate(
+                procedure_code=PROCEDURE,
+                channel="in_person",  # type: ignore[arg-type]
+                applicant=ApplicantIn(full_name="Nguyễn Văn Bench"),
+            )
+            dossier, _ = await dossier_service.create(session, admin, data, utcnow(), settings)
+            paths.append(
+                f"/api/v1/public/dossiers/{dossier.code}?token="
+                f"{lookup_token(settings, dossier.code)}"
+            )
+    return key, paths
+
+
+async def create_bare_table(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bare_dossiers (id bigint generated always as identity "
+            "primary key, procedure_code text, channel text, applicant_name text, "
+            "applicant_phone text, created_at timestamptz default now())"
+        )
+        await conn.execute(
+            "INSERT INTO bare_dossiers (procedure_code, channel, applicant_name) "
+            "SELECT '1.004873', 'in_person', 'x' FROM generate_series(1, 200)"
+        )
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+    ensure_wrk()
+    url = recreate_database("motcua_bench_api")
+    asyncio.run(create_bare_table(url))
+    key, lookup_paths = asyncio.run(seed(url, 200))
+    env = {
+        "MOTCUA_DATABASE_URL": url,
+        "MOTCUA_SECRET_KEY": BENCH_SECRET,
+        "MOTCUA_ENV": "production",
+        "MOTCUA_LOG_LEVEL": "WARNING",
+        # The limiter still runs (one Redis round trip per request); it just never trips.
+        "MOTCUA_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
+        "BENCH_BARE_DSN": asyncpg_dsn(url),
+    }
+    body = json.dumps(
+        {
+            "procedure_code": PROCEDURE,
+            "channel": "in_person",
+            "applicant": {"full_name": "Nguyễn Văn Bench", "phone": "0912345689"},
+        }
+    )
+    json_headers = {"Content-Type": "application/json"}
+    rows = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        with (
+            server("services.api.main:app", workers, env) as api,
+            server("bench.bare_app:app", workers, env) as bare,
+        ):
+            measured = {
+                ("create", "api"): wrk(
+                    f"{api}/api/v1/dossiers",
+                    "POST",
+                    body,
+                    {**json_headers, "X-API-Key": key},
+                    seconds=args.seconds,
+                    connections=args.connections,
+                ),
+                ("create", "bare"): wrk(
+                    f"{bare}/bare/dossiers",
+                    "POST",
+                    body,
+                    json_headers,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                ),
+                ("lookup", "api"): wrk(
+                    api, paths=lookup_paths, seconds=args.seconds, connections=args.connections
+                ),
+                ("lookup", "bare"): wrk(
+                    bare,
+                    paths=[f"/bare/dossiers/{i}" for i in range(1, 201)],
+                    seconds=args.seconds,
+                    connections=args.connections,
+                ),
+            }
+        for op, target in (("create", 0.6), ("lookup", 0.8)):
+            ours, base = measured[(op, "api")], measured[(op, "bare")]
+            ratio = ours["rps"] / base["rps"]
+            rows.append(
+                [
+                    op,
+                    workers,
+                    f"{ours['rps']:.0f}",
+                    f"{base['rps']:.0f}",
+                    f"{ratio:.2f}",
+                    f"≥ {target}",
+                    "yes" if ratio >= target else "NO",
+                    f"{ours['p50']:.1f}/{ours['p99']:.1f}",
+                    f"{base['p50']:.1f}/{base['p99']:.1f}",
+                    int(ours["errors"] + base["errors"]),
+                ]
+            )
+    print(
+        f"\nmachine: {machine()}; wrk 1 thread, {args.connections} connections, "
+        f"{args.seconds}s each\n"
+    )
+    print_table(
+        [
+            "operation",
+            "workers",
+            "api req/s",
+            "bare req/s",
+            "ratio",
+            "target",
+            "met",
+            "api p50/p99 ms",
+            "bare p50/p99 ms",
+            "non-2xx",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""Dossier routes: thin — parse, authorise, call the service."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.core.clock import utcnow
+from services.core.db import SessionDep
+from services.core.errors import Conflict, error_responses
+from services.core.idempotency import once
+from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.redis import limit_public
+from services.core.security import lookup_token
+from services.core.settings import get_settings
+from services.core.types import InstantIn
+from services.dossiers import documents, repository, service
+from services.dossiers.models import DossierStatus
+from services.dossiers.schemas import (
+    AssignIn,
+    DossierCreate,
+    DossierOut,
+    HistoryOut,
+    ListFilters,
+    NoteIn,
+    PaymentReceivedIn,
+    PaymentRequestIn,
+    PublicDossierOut,
+    ReasonIn,
+    ResolveIn,
+    ReturnIn,
+    SupplementRequestIn,
+)
+from services.dossiers.workflow import Action
+from services.identity import repository as identity_repo
+from services.identity.dependencies import STAFF, allow
+from services.identity.models import Role
+from services.identity.principal import Principal
+
+router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
+public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+Reader = Annotated[Principal, allow(*STAFF, scope="dossiers:read")]
+Receiver = Annotated[Principal, allow(Role.LEADER, Role.OFFICER, scope="dossiers:write")]
+Actor = Annotated[
+    Principal, allow(Role.LEADER, Role.OFFICER, Role.SPECIALIST, scope="dossiers:write")
+]
+IfMatch = Annotated[
+    str | None,
+    Header(description='The dossier `version` you last read (`"3"`); 412 if it changed since.'),
+]
+
+
+def _etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DossierOut,
+    operation_id="create_dossier",
+    summary="Receive a dossier",
+    description="An officer receives a dossier in person or by post (status `received`, due "
+    "date computed from the procedure's time limit and the working calendar); online filings "
+    "arrive as `submitted`. The response carries the `lookup_token` printed on the receipt, "
+    "shown only here. Send `Idempotency-Key` to make retries safe.",
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_dossier(
+    data: DossierCreate,
+    session: SessionDep,
+    principal: Receiver,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> JSONResponse:
+    async def produce() -> dict[str, Any]:
+        now = utcnow()
+        dossier, token = await service.create(session, principal, data, now, get_settings())
+        return service.to_out(dossier, now, token).model_dump(mode="json")
+
+    body, _ = await once(
+        session,
+        f"{principal.kind}:{principal.id}",
+        idempotency_key,
+        data.model_dump(mode="json"),
+        produce,
+    )
+    return JSONResponse(body, status_code=201, headers=_etag(body["version"]))
+
+
+@router.get(
+    "",
+    response_model=Page[DossierOut],
+    operation_id="list_dossiers",
+    summary="List dossiers",
+    description="Dossiers the caller's agency receives or resolves, newest first. `q` finds a "
+    "code prefix or an applicant name ignoring case and diacritics (`nguyen van a`).",
+    responses=error_responses(401, 403, 422),
+)
+async def list_dossiers(
+    session: SessionDep,
+    principal: Reader,
+    status_: Annotated[DossierStatus | None, Query(alias="status")] = None,
+    overdue: bool | None = None,
+    procedure_code: Annotated[str | None, Query(max_length=8)] = None,
+    sector_group: Annotated[str | None, Query(max_length=32)] = None,
+    received_from: InstantIn | None = None,
+    received_to: InstantIn | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[DossierOut]:
+    filters = ListFilters(
+        status=status_,
+        overdue=overdue,
+        procedure_code=procedure_code,
+        sector_group=sector_group,
+        received_from=received_from,
+        received_to=received_to,
+        q=q,
+    )
+    after = decode_cursor(cursor, 1)
+    now = utcnow()
+    rows = await repository.list_visible(
+        session, principal, filters, int(after[0]) if after else None, limit, now
+    )
+    next_cursor = encode_cursor([rows[-1].id]) if len(rows) == limit else None
+    return Page(items=[service.to_out(d, now) for d in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{code}",
+    response_model=DossierOut,
+    operation_id="get_dossier",
+    summary="Get a dossier",
+    description="404 unless the caller's agency receives or resolves it. The `ETag` header is "
+    "the version to send back as `If-Match`.",
+    responses=error_responses(401, 403, 404),
+)
+async def get_dossier(
+    code: str, session: SessionDep, principal: Reader, response: Response
+) -> DossierOut:
+    dossier = await service.get_or_404(session, principal, code)
+    response.headers.update(_etag(dossier.version))
+    return service.to_out(dossier, utcnow())
+
+
+@router.get(
+    "/{code}/history",
+    response_model=list[HistoryOut],
+    operation_id="get_dossier_history",
+    summary="Control sheet (Mẫu 05)",
+    description="Every transition in order: who, when, from → to, note. Append-only.",
+    responses=error_responses(401, 403, 404),
+)
+async def get_history(code: str, session: SessionDep, principal: Reader) -> list[HistoryOut]:
+    dossier = await service.get_or_404(session, principal, code)
+    return [HistoryOut.model_validate(h) for h in await repository.history(session, dossier.id)]
+
+
+@router.get(
+    "/{code}/receipt.pdf",
+    operation_id="get_dossier_receipt",
+    summary="Receipt (Mẫu 01) as PDF",
+    description="Giấy tiếp nhận hồ sơ và hẹn trả kết quả: code, applicant, procedure, received "
+    "and due times, lookup token. 409 before the dossier is received.",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **error_responses(401, 403, 404, 409)},
+)
+async def get_receipt(code: str, session: SessionDep, principal: Reader) -> Response:
+    dossier = await service.get_or_404(session, principal, code)
+    if dossier.received_at is None:
+        raise Conflict(f"dossier {code} has not been received yet: no receipt")
+    agency = await identity_repo.get_agency(session, dossier.receiving_agency_code)
+    assert agency is not None
+    pdf = documents.receipt_pdf(dossier, agency, lookup_token(get_settings(), dossier.code))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="receipt-{dossier.code}.pdf"'},
+    )
+
+
+_ACTIONS: list[tuple[Action, type[BaseModel], str, str]] = [
+    (
+        Action.ACCEPT,
+        NoteIn,
+        "Accept an online filing",
+        "submitted → received; the due date starts now. Officer, leader.",
+    ),
+    (
+        Action.REFUSE,
+        ReasonIn,
+        "Refuse at reception (Mẫu 03)",
+        "submitted/received → refused, with the reason. Officer, leader.",
+    ),
+    (
+        Action.ASSIGN,
+        AssignIn,
+        "Assign for processing",
+        "received → in_progress; optionally to a user, or to another agency (liên thông), which "
+        "then sees the dossier. Officer, leader.",
+    ),
+    (
+        Action.REQUEST_SUPPLEMENT,
+        SupplementRequestIn,
+        "Request a supplement (Mẫu 02)",
+        "→ supplement_requested. Requests more than 3 working days after reception are allowed "
+        "but flagged; more than one request makes the dossier count as late. Officer, specialist, "
+        "leader.",
+    ),
+    (
+        Action.SUPPLEMENT_RECEIVED,
+        NoteIn,
+        "Supplement received",
+        "Back to the previous state. Clock `restart`: a full time limit from now; `pause`: the due "
+        "date moves by the working time spent waiting. Officer, specialist, leader.",
+    ),
+    (
+        Action.REQUEST_PAYMENT,
+        PaymentRequestIn,
+        "Request payment",
+        "→ awaiting_payment with the amount. Officer, leader.",
+    ),
+    (
+        Action.PAYMENT_RECEIVED,
+        PaymentReceivedIn,
+        "Payment received",
+        "Back to the previous state; records whether it was paid online. Officer, leader.",
+    ),
+    (
+        Action.RESOLVE,
+        ResolveIn,
+        "Resolve",
+        "in_progress → resolved with the outcome (approved, or rejected after appraisal); sets "
+        "`finished_at`. Specialist, leader.",
+    ),
+    (Action.RETURN, ReturnIn, "Return the result", "resolved → returned. Officer, leader."),
+    (
+        Action.WITHDRAW,
+        ReasonIn,
+        "Withdraw (the applicant's request)",
+        "→ withdrawn, with the reason. Officer, leader.",
+    ),
+    (Action.STOP, ReasonIn, "Stop processing", "→ stopped, with the written reason. Leader."),
+]
+
+
+def _action_route(action: Action, model: type[BaseModel], summary: str, text: str) -> None:
+    async def act(
+        code: str,
+        session: SessionDep,
+        principal: Actor,
+        response: Response,
+        body: Annotated[Any, Body()] = None,
+        if_match: IfMatch = None,
+    ) -> DossierOut:
+        dossier = await service.get_or_404(session, principal, code, for_update=True)
+        now = utcnow()
+        await service.perform(
+            session, principal, dossier, action, body, now, get_settings(), if_match
+        )
+        response.headers.update(_etag(dossier.version))
+        return service.to_out(dossier, now)
+
+    # The body's model differs per action: put it on the signature so that FastAPI validates
+    # it and OpenAPI shows it. Actions with only an optional note accept an empty body.
+    optional = model is NoteIn
+    body_type: Any = Annotated[model | None, Body()] if optional else Annotated[model, Body()]
+    signature = inspect.signature(act)
+    params = [
+        p.replace(annotation=body_type, default=None if optional else inspect.Parameter.empty)
+        if p.name == "body"
+        else p
+        for p in signature.parameters.values()
+    ]
+    setattr(act, "__signature__", signature.replace(parameters=params))  # noqa: B010
+    router.add_api_route(
+        f"/{{code}}/{action.value}",
+        act,
+        methods=["POST"],
+        response_model=DossierOut,
+        operation_id=f"dossier_{action.value.replace('-', '_')}",
+        summary=summary,
+        description=text + " 409 when the current state forbids it; 412 on a stale `If-Match`.",
+        responses=error_responses(401, 403, 404, 409, 412, 422),
+    )
+
+
+for _action, _model, _summary, _text in _ACTIONS:
+    _action_route(_action, _model, _summary, _text)
+
+
+@public_router.get(
+    "/dossiers/{code}",
+    response_model=PublicDossierOut,
+    operation_id="public_dossier_lookup",
+    summary="Look up a dossier (citizens)",
+    description="No login: the code and the lookup token printed on the receipt. Status and "
+    "dates, the applicant's name masked. A wrong token answers 404 like an unknown code. "
+    "Rate-limited per address (429 with `Retry-After`).",
+    dependencies=[Depends(limit_public)],
+    responses=error_responses(404, 422, 429),
+)
+async def public_lookup(
+    code: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    token: Annotated[str, Query(min_length=4, max_length=64)],
+) -> PublicDossierOut:
+    return await service.public_lookup(session, code, token, get_settings(), utcnow())

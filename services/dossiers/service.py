@@ -1,0 +1,489 @@
+"""Dossier use cases: receive, act, read. Services flush; the request boundary commits."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from services.calendar import service as calendar_service
+from services.calendar.workingtime import TimeUnit, WorkCalendar
+from services.core.cache import TTLCache
+from services.core.clock import as_local
+from services.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from services.core.privacy import fold, mask_name
+from services.core.security import lookup_token
+from services.core.settings import Settings
+from services.dossiers import repository
+from services.dossiers.models import Channel, Dossier, DossierHistory, DossierStatus, PortalSync
+from services.dossiers.schemas import (
+    STATUS_VI,
+    ApplicantOut,
+    AssignIn,
+    DossierCreate,
+    DossierOut,
+    FeeOut,
+    PaymentReceivedIn,
+    PaymentRequestIn,
+    PublicDossierOut,
+    ResolveIn,
+    ReturnIn,
+    SupplementRequestIn,
+)
+from services.dossiers.workflow import (
+    FINISHING,
+    Action,
+    TransitionError,
+    code_prefix,
+    next_status,
+    role_may,
+)
+from services.identity import repository as identity_repo
+from services.identity.principal import Principal
+from services.outbox.models import OutboxEvent
+from services.outbox.service import event_values
+from services.procedures.models import SupplementClock
+from services.procedures.service import require_active_procedure
+
+IMPORT_SCOPE = "dossiers:import"
+
+
+def is_overdue(dossier: Dossier, now: datetime) -> bool:
+    if dossier.due_at is None:
+        return False
+    return (dossier.finished_at or now) > dossier.due_at
+
+
+def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> DossierOut:
+    fee = None
+    if dossier.fee_amount_vnd is not None or dossier.fee_paid_online is not None:
+        fee = FeeOut(
+            amount_vnd=dossier.fee_amount_vnd,
+            paid_online=dossier.fee_paid_online,
+            paid_at=dossier.fee_paid_at,
+        )
+    return DossierOut(
+        code=dossier.code,
+        status=dossier.status,
+        procedure_code=dossier.procedure_code,
+        procedure_name=dossier.procedure_name,
+        sector_group=dossier.sector_group,
+        channel=dossier.channel,
+        applicant=ApplicantOut(
+            full_name=dossier.applicant_full_name,
+            id_number=dossier.applicant_id_number,
+            phone=dossier.applicant_phone,
+            email=dossier.applicant_email,
+            address=dossier.applicant_address,
+            kind=dossier.applicant_kind,
+        ),
+        summary=dossier.summary,
+        receiving_agency_code=dossier.receiving_agency_code,
+        resolving_agency_code=dossier.resolving_agency_code,
+        assignee_username=dossier.assignee_username,
+        submitted_at=dossier.submitted_at,
+        received_at=dossier.received_at,
+        due_at=dossier.due_at,
+        original_due_at=dossier.original_due_at,
+        finished_at=dossier.finished_at,
+        returned_at=dossier.returned_at,
+        is_overdue=is_overdue(dossier, now),
+        supplement_count=dossier.supplement_count,
+        late_supplement_request=dossier.late_supplement_request,
+        rescheduled=dossier.rescheduled,
+        digitized=dossier.digitized,
+        electronic_result=dossier.electronic_result,
+        reused_data=dossier.reused_data,
+        fee=fee,
+        outcome=dossier.outcome,
+        result_summary=dossier.result_summary,
+        portal_sync=dossier.portal_sync,
+        version=dossier.version,
+        lookup_token=token,
+    )
+
+
+def to_public(dossier: Dossier, now: datetime) -> PublicDossierOut:
+    return PublicDossierOut(
+        code=dossier.code,
+        status=dossier.status,
+        status_label_vi=STATUS_VI[dossier.status],
+        procedure_name=dossier.procedure_name,
+        applicant_name=mask_name(dossier.applicant_full_name),
+        received_at=dossier.received_at,
+        due_at=dossier.due_at,
+        finished_at=dossier.finished_at,
+        returned_at=dossier.returned_at,
+        is_overdue=is_overdue(dossier, now),
+    )
+
+
+async def _calendar(
+    session: AsyncSession, at: datetime, value: Decimal, unit: TimeUnit, extra_days: int = 0
+) -> WorkCalendar:
+    return await calendar_service.calendar_for_limit(
+        session, as_local(at).date(), value, unit, extra_days
+    )
+
+
+async def _start_clock(session: AsyncSession, dossier: Dossier, start: datetime) -> None:
+    """Sets the due date promised on the receipt, with what it was computed from."""
+    calendar = await _calendar(session, start, dossier.time_limit_value, dossier.time_limit_unit)
+    try:
+        due = calendar.due_at(start, dossier.time_limit_value, dossier.time_limit_unit)
+    except ValueError as exc:
+        raise Unprocessable(f"cannot compute the due date: {exc}") from exc
+    dossier.due_at = due
+    dossier.due_basis = {
+        "start": start.isoformat(),
+        "effective_start": calendar.effective_start(start).isoformat(),
+        "time_limit": {
+            "value": str(dossier.time_limit_value),
+            "unit": dossier.time_limit_unit.value,
+        },
+    }
+
+
+def _history_values(
+    dossier: Dossier,
+    action: str,
+    from_status: DossierStatus | None,
+    principal: Principal,
+    now: datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "from_status": from_status.value if from_status else None,
+        "to_status": dossier.status.value,
+        "actor": principal.actor,
+        "actor_agency_code": principal.agency_code,
+        "note": note,
+        "data": data or {},
+        "at": now,
+    }
+
+
+def _change_event(
+    dossier: Dossier, from_status: DossierStatus | None, action: str, now: datetime
+) -> dict[str, Any]:
+    received = dossier.status is DossierStatus.RECEIVED and from_status in (
+        None,
+        DossierStatus.SUBMITTED,
+    )
+    return event_values(
+        "dossier.received" if received else "dossier.status_changed",
+        dossier.code,
+        (dossier.receiving_agency_code, dossier.resolving_agency_code),
+        {
+            "dossier": to_out(dossier, now).model_dump(mode="json", exclude={"lookup_token"}),
+            "from_status": from_status.value if from_status else None,
+            "action": action,
+        },
+    )
+
+
+_agencies: TTLCache[bool] = TTLCache("agency-exists")
+
+
+async def _require_agency(session: AsyncSession, code: str, field: str) -> None:
+    async def load() -> bool:
+        if await identity_repo.get_agency(session, code) is None:
+            raise Unprocessable(f"{field}: agency {code} does not exist")
+        return True
+
+    # Agencies are never deleted (foreign keys restrict it), so a cached "exists" stays true.
+    await _agencies.get(code, load)
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    data: DossierCreate,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Dossier, str]:
+    """Receives (or registers an online filing of) a dossier; returns it with its lookup token."""
+    receiving = data.receiving_agency_code or principal.agency_code
+    if receiving != principal.agency_code and not principal.is_admin:
+        raise Forbidden("You can only receive dossiers for your own agency")
+    resolving = data.resolving_agency_code or receiving
+    if data.received_at is not None:
+        if not (principal.is_admin or IMPORT_SCOPE in principal.scopes):
+            raise Forbidden(f"received_at may only be set by an admin or a key with {IMPORT_SCOPE}")
+        if data.received_at > now + timedelta(minutes=5):
+            raise Unprocessable("received_at: must not be in the future")
+    await _require_agency(session, receiving, "receiving_agency_code")
+    if resolving != receiving:
+        await _require_agency(session, resolving, "resolving_agency_code")
+    procedure = await require_active_procedure(session, data.procedure_code)
+
+    at = data.received_at or now
+    status = (
+        DossierStatus.SUBMITTED
+        if data.channel is Channel.ONLINE and data.received_at is None
+        else DossierStatus.RECEIVED
+    )
+    applicant = data.applicant
+    dossier = Dossier(
+        status=status,
+        channel=data.channel,
+        procedure_code=procedure.code,
+        procedure_name=procedure.name,
+        sector_code=procedure.sector_code,
+        sector_name=procedure.sector_name,
+        sector_group=procedure.sector_group.value,
+        time_limit_value=procedure.time_limit_value,
+        time_limit_unit=procedure.time_limit_unit,
+        supplement_clock=procedure.supplement_clock,
+        boundary_free=procedure.boundary_free,
+        online_level=procedure.online_level.value if procedure.online_level else None,
+        applicant_full_name=applicant.full_name,
+        applicant_name_folded=fold(applicant.full_name),
+        applicant_id_number=applicant.id_number,
+        applicant_phone=applicant.phone,
+        applicant_email=str(applicant.email) if applicant.email else None,
+        applicant_address=applicant.address,
+        applicant_kind=applicant.kind,
+        summary=data.summary,
+        receiving_agency_code=receiving,
+        resolving_agency_code=resolving,
+        submitted_at=at if data.channel is Channel.ONLINE else None,
+        received_at=at if status is DossierStatus.RECEIVED else None,
+        digitized=data.digitized,
+        reused_data=data.reused_data,
+        fee_amount_vnd=data.fee.amount_vnd if data.fee else None,
+        fee_paid_online=data.fee.paid_online if data.fee else None,
+        fee_paid_at=at if data.fee and data.fee.paid_online else None,
+        due_basis={},
+        original_due_at=None,
+        due_at=None,
+        finished_at=None,
+        returned_at=None,
+        assignee_username=None,
+        supplement_count=0,
+        supplement_requested_at=None,
+        resume_status=None,
+        late_supplement_request=False,
+        rescheduled=False,
+        electronic_result=False,
+        outcome=None,
+        result_summary=None,
+        return_method=None,
+        portal_sync=PortalSync.PENDING,
+        overdue_marked_at=None,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        code="",
+    )
+    if status is DossierStatus.RECEIVED:
+        await _start_clock(session, dossier, at)
+    local_day = as_local(at).date()
+    history = _history_values(
+        dossier,
+        "receive" if status is DossierStatus.RECEIVED else "submit",
+        None,
+        principal,
+        now,
+        data={"channel": data.channel.value},
+    )
+    dossier.id, dossier.code = await repository.insert_numbered(
+        session,
+        dossier,
+        code_prefix(receiving, local_day.strftime("%y%m%d")),
+        local_day,
+        history,
+        _change_event(dossier, None, "create", now),
+    )
+    # Inserted by the statement above: attach it as if loaded, so later changes are updates.
+    make_transient_to_detached(dossier)
+    session.add(dossier)
+    return dossier, lookup_token(settings, dossier.code)
+
+
+async def get_or_404(
+    session: AsyncSession, principal: Principal, code: str, *, for_update: bool = False
+) -> Dossier:
+    dossier = await repository.get_visible(session, principal, code, for_update=for_update)
+    if dossier is None:
+        raise NotFound(f"dossier {code} not found")
+    return dossier
+
+
+def check_version(dossier: Dossier, if_match: str | None) -> None:
+    """``If-Match: "3"`` (or ``W/"3"``, ``3``, ``*``) must name the current version."""
+    if if_match is None:
+        return
+    candidates = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    if "*" not in candidates and str(dossier.version) not in candidates:
+        raise PreconditionFailed(
+            f"dossier {dossier.code} is at version {dossier.version}, not {if_match}; "
+            "reload it and try again"
+        )
+
+
+async def perform(
+    session: AsyncSession,
+    principal: Principal,
+    dossier: Dossier,
+    action: Action,
+    body: BaseModel | None,
+    now: datetime,
+    settings: Settings,
+    if_match: str | None = None,
+) -> Dossier:
+    if principal.role is not None and not role_may(principal.role, action):
+        raise Forbidden(f"Your role ({principal.role.value}) may not {action.value} a dossier")
+    check_version(dossier, if_match)
+    try:
+        target = next_status(action, dossier.status, dossier.resume_status)
+    except TransitionError as exc:
+        raise Conflict(str(exc)) from exc
+
+    from_status = dossier.status
+    note = getattr(body, "reason", None) or getattr(body, "note", None)
+    # One action is one new version: no flush of half-applied changes while computing dates.
+    with session.no_autoflush:
+        data = await _apply(session, dossier, action, body, now, settings)
+    dossier.status = target
+    if target in FINISHING:
+        dossier.finished_at = now
+    await session.flush()
+    session.add(
+        DossierHistory(
+            dossier_id=dossier.id,
+            **_history_values(dossier, action.value, from_status, principal, now, note, data),
+        )
+    )
+    session.add(OutboxEvent(**_change_event(dossier, from_status, action.value, now)))
+    await session.flush()
+    return dossier
+
+
+async def _apply(
+    session: AsyncSession,
+    dossier: Dossier,
+    action: Action,
+    body: BaseModel | None,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The effects of an action besides the status; returns what the history row records."""
+    if action is Action.ACCEPT:
+        dossier.received_at = now
+        await _start_clock(session, dossier, now)
+        return {"due_at": _iso(dossier.due_at)}
+    if action is Action.ASSIGN:
+        assert isinstance(body, AssignIn)
+        return await _assign(session, dossier, body)
+    if action is Action.REQUEST_SUPPLEMENT:
+        assert isinstance(body, SupplementRequestIn)
+        return await _request_supplement(session, dossier, body, now, settings)
+    if action is Action.SUPPLEMENT_RECEIVED:
+        return await _supplement_received(session, dossier, now)
+    if action is Action.REQUEST_PAYMENT:
+        assert isinstance(body, PaymentRequestIn)
+        dossier.fee_amount_vnd = body.amount_vnd
+        dossier.resume_status = dossier.status
+        return {"amount_vnd": body.amount_vnd}
+    if action is Action.PAYMENT_RECEIVED:
+        assert isinstance(body, PaymentReceivedIn)
+        dossier.fee_paid_online, dossier.fee_paid_at = body.paid_online, now
+        dossier.resume_status = None
+        return {"paid_online": body.paid_online}
+    if action is Action.RESOLVE:
+        assert isinstance(body, ResolveIn)
+        dossier.outcome, dossier.result_summary = body.outcome, body.result_summary
+        dossier.electronic_result = body.electronic_result
+        return {"outcome": body.outcome.value, "electronic_result": body.electronic_result}
+    if action is Action.RETURN:
+        assert isinstance(body, ReturnIn)
+        dossier.returned_at, dossier.return_method = now, body.method
+        return {"method": body.method}
+    return {}
+
+
+async def _assign(session: AsyncSession, dossier: Dossier, body: AssignIn) -> dict[str, Any]:
+    if body.agency_code and body.agency_code != dossier.resolving_agency_code:
+        await _require_agency(session, body.agency_code, "agency_code")
+        dossier.resolving_agency_code = body.agency_code
+    if body.assignee_username:
+        user = await identity_repo.get_user_by_username(session, body.assignee_username)
+        if user is None or user.agency_code != dossier.resolving_agency_code:
+            raise Unprocessable(
+                f"assignee_username: no user {body.assignee_username} in the resolving agency "
+                f"{dossier.resolving_agency_code}"
+            )
+    dossier.assignee_username = body.assignee_username
+    return {
+        "assignee_username": body.assignee_username,
+        "resolving_agency_code": dossier.resolving_agency_code,
+    }
+
+
+async def _request_supplement(
+    session: AsyncSession,
+    dossier: Dossier,
+    body: SupplementRequestIn,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    assert dossier.received_at is not None
+    window_days = Decimal(settings.supplement_request_window_working_days)
+    calendar = await _calendar(session, dossier.received_at, window_days, TimeUnit.WORKING_DAYS)
+    window = calendar.office.hours_per_day * window_days
+    late = now > calendar.add_working_time(dossier.received_at, window)
+    dossier.supplement_count += 1
+    dossier.supplement_requested_at = now
+    dossier.resume_status = dossier.status
+    dossier.late_supplement_request = dossier.late_supplement_request or late
+    return {
+        "missing_documents": body.missing_documents,
+        "late_request": late,
+        "due_at": _iso(dossier.due_at),
+    }
+
+
+async def _supplement_received(
+    session: AsyncSession, dossier: Dossier, now: datetime
+) -> dict[str, Any]:
+    before = dossier.due_at
+    if dossier.supplement_clock is SupplementClock.RESTART:
+        await _start_clock(session, dossier, now)
+    elif dossier.supplement_requested_at is not None and dossier.due_at is not None:
+        requested = dossier.supplement_requested_at
+        # Covers the wait itself and the same span again after the old due date.
+        span = (max(now, dossier.due_at) - requested).days + (now - requested).days * 2
+        calendar = await _calendar(session, requested, Decimal(0), TimeUnit.SAME_DAY, span)
+        waited = calendar.working_time_between(dossier.supplement_requested_at, now)
+        if waited:
+            hours = Decimal(waited.total_seconds()) / 3600
+            dossier.due_at = calendar.add_working_time(dossier.due_at, hours)
+    dossier.supplement_requested_at = None
+    dossier.resume_status = None
+    return {
+        "clock": dossier.supplement_clock.value,
+        "due_before": _iso(before),
+        "due_after": _iso(dossier.due_at),
+    }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return as_local(at).isoformat() if at else None
+
+
+async def public_lookup(
+    session: AsyncSession, code: str, token: str, settings: Settings, now: datetime
+) -> PublicDossierOut:
+    dossier = await repository.get_by_code(session, code)
+    # A wrong token answers exactly like a missing dossier: nothing to learn by guessing codes.
+    if dossier is None or not hmac.compare_digest(lookup_token(settings, code), token.upper()):
+        raise NotFound(f"dossier {code} not found")
+    return to_public(dossier, now)
