@@ -100,6 +100,24 @@ def _import_procedures(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _run_job(args: argparse.Namespace) -> int:
+    from services.core.db import get_engine
+    from services.core.logging import configure_logging
+    from services.worker.main import JOBS
+
+    configure_logging(get_settings().log_level)
+
+    async def run() -> dict[str, int]:
+        try:
+            return await JOBS[args.name]({})
+        finally:
+            await get_engine().dispose()
+
+    result = asyncio.run(run())
+    print(f"{args.name}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="motcua operations")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with the sample catalogue's columns")
     p.set_defaults(func=_import_procedures)
+
+    from services.worker.main import JOBS
+
+    p = sub.add_parser("run-job", help="run one pass of a worker job, then exit")
+    p.add_argument("name", choices=sorted(JOBS))
+    p.set_defaults(func=_run_job)
 
     p = sub.add_parser("export-openapi", help="write the OpenAPI document to openapi/")
     p.add_argument("--output", default=str(OPENAPI_PATH))

@@ -1,5 +1,6 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from services.apologies import models as apology_models
 from services.calendar import models as calendar_models
 from services.core import idempotency
 from services.core.models import Base
@@ -10,6 +11,7 @@ from services.procedures import models as procedure_models
 
 __all__ = [
     "Base",
+    "apology_models",
     "calendar_models",
     "dossier_models",
     "idempotency",

@@ -211,3 +211,74 @@ async def login(client: httpx.AsyncClient, seed: dict[str, Any]) -> LoginFn:
         return cache[username]
 
     return _login
+
+
+COMMITTED_AGENCY = "CONC.01"
+COMMITTED_PROCEDURE = "9.000050"
+COMMITTED_OFFICER = "conc-officer"
+
+_CLEANUP = [
+    "DELETE FROM apologies WHERE agency_code = :a",
+    "DELETE FROM dossier_history WHERE dossier_id IN "
+    "(SELECT id FROM dossiers WHERE receiving_agency_code = :a)",
+    "DELETE FROM outbox_events WHERE :a = ANY(agency_codes)",
+    "DELETE FROM dossiers WHERE receiving_agency_code = :a",
+    "DELETE FROM dossier_code_counters WHERE agency_code = :a",
+    "DELETE FROM users WHERE agency_code = :a",
+    "DELETE FROM procedures WHERE code = :p",
+    "DELETE FROM agencies WHERE code = :a",
+]
+
+
+@pytest_asyncio.fixture
+async def committed_agency(engine: AsyncEngine) -> AsyncIterator[str]:
+    """Committed data for tests with several processes (API, workers), which cannot share the
+    rolled-back transaction: an agency, an officer and a procedure, all removed afterwards."""
+    from sqlalchemy import text
+
+    from services.core.security import hash_password
+
+    async with engine.begin() as conn:
+        seeded_before = set(
+            (await conn.execute(text("SELECT year FROM calendar_seeded_years"))).scalars()
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO agencies (id, code, name, level) "
+                "VALUES (gen_random_uuid(), :a, 'Xã Đồng Thời', 'commune')"
+            ),
+            {"a": COMMITTED_AGENCY},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, full_name, role, agency_code) "
+                "VALUES (gen_random_uuid(), :u, :h, 'Cán bộ', 'officer', :a)"
+            ),
+            {"u": COMMITTED_OFFICER, "h": hash_password(PASSWORD), "a": COMMITTED_AGENCY},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO procedures (code, name, name_folded, sector_code, sector_name, "
+                "sector_group, time_limit_value, time_limit_unit, supplement_clock) VALUES "
+                "(:p, 'Thủ tục thử', 'thu tuc thu', 'x', 'X', 'other', 1, 'working_days', "
+                "'restart')"
+            ),
+            {"p": COMMITTED_PROCEDURE},
+        )
+    yield COMMITTED_AGENCY
+    async with engine.begin() as conn:
+        for sql in _CLEANUP:
+            await conn.execute(text(sql), {"a": COMMITTED_AGENCY, "p": COMMITTED_PROCEDURE})
+        # Processes under test may have seeded this year's calendar: leave the database as found.
+        years = set((await conn.execute(text("SELECT year FROM calendar_seeded_years"))).scalars())
+        for year in years - seeded_before:
+            await conn.execute(
+                text(
+                    "DELETE FROM calendar_days "
+                    "WHERE source = 'seed' AND extract(year FROM day) = :y"
+                ),
+                {"y": year},
+            )
+            await conn.execute(
+                text("DELETE FROM calendar_seeded_years WHERE year = :y"), {"y": year}
+            )

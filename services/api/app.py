@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.api import ops
+from services.apologies.endpoints import router as apologies_router
 from services.calendar.endpoints import router as calendar_router
 from services.core.errors import install_error_handlers
 from services.core.middleware import RequestContextMiddleware
@@ -23,6 +24,7 @@ TAGS = [
     {"name": "calendar", "description": "Working calendar (ngày nghỉ, ngày làm bù) and due dates."},
     {"name": "procedures", "description": "Administrative procedures (thủ tục hành chính)."},
     {"name": "dossiers", "description": "Dossiers (hồ sơ TTHC): reception, lifecycle, history."},
+    {"name": "apologies", "description": "Written apologies for late dossiers (Mẫu 04)."},
     {"name": "public", "description": "Citizen-facing endpoints without login."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     app.include_router(procedures_router)
     app.include_router(dossiers_router)
+    app.include_router(apologies_router)
     app.include_router(public_dossiers_router)
     if settings.cors_origins:
         app.add_middleware(

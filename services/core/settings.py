@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     same_day_cutoff: time = time(15, 0)
     # Supplement requests later than this after reception are allowed but flagged (Decree 61).
     supplement_request_window_working_days: int = Field(default=3, ge=0, le=30)
+    # Worker: the overdue scan (domain.md §5). The apology must go out at least a day before the
+    # due date, so dossiers due within the lead time get a draft early enough to be approved.
+    overdue_scan_interval_minutes: int = Field(default=5, ge=1, le=60)
+    apology_lead_time_hours: float = Field(default=24, ge=0, le=24 * 14)
+    apology_reschedule_working_days: int = Field(default=3, ge=1, le=60)
+    # Rows per transaction: small enough to keep locks short, large enough to amortise commits.
+    overdue_scan_batch_size: int = Field(default=500, ge=1, le=10_000)
     # How long a process may reuse reference data (API keys, users, procedures, calendar) before
     # reading it again: edits made elsewhere reach every process within this many seconds.
     reference_cache_seconds: float = Field(default=10, ge=0, le=300)

@@ -53,10 +53,8 @@ from services.procedures.service import require_active_procedure
 IMPORT_SCOPE = "dossiers:import"
 
 
-def is_overdue(dossier: Dossier, now: datetime) -> bool:
-    if dossier.due_at is None:
-        return False
-    return (dossier.finished_at or now) > dossier.due_at
+def is_overdue(due_at: datetime | None, finished_at: datetime | None, now: datetime) -> bool:
+    return due_at is not None and (finished_at or now) > due_at
 
 
 def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> DossierOut:
@@ -92,7 +90,7 @@ def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> Dossier
         original_due_at=dossier.original_due_at,
         finished_at=dossier.finished_at,
         returned_at=dossier.returned_at,
-        is_overdue=is_overdue(dossier, now),
+        is_overdue=is_overdue(dossier.due_at, dossier.finished_at, now),
         supplement_count=dossier.supplement_count,
         late_supplement_request=dossier.late_supplement_request,
         rescheduled=dossier.rescheduled,
@@ -108,18 +106,19 @@ def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> Dossier
     )
 
 
-def to_public(dossier: Dossier, now: datetime) -> PublicDossierOut:
+def to_public(view: Any, now: datetime) -> PublicDossierOut:
+    """``view``: a dossier, or a row of ``repository.public_view``."""
     return PublicDossierOut(
-        code=dossier.code,
-        status=dossier.status,
-        status_label_vi=STATUS_VI[dossier.status],
-        procedure_name=dossier.procedure_name,
-        applicant_name=mask_name(dossier.applicant_full_name),
-        received_at=dossier.received_at,
-        due_at=dossier.due_at,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
-        is_overdue=is_overdue(dossier, now),
+        code=view.code,
+        status=view.status,
+        status_label_vi=STATUS_VI[view.status],
+        procedure_name=view.procedure_name,
+        applicant_name=mask_name(view.applicant_full_name),
+        received_at=view.received_at,
+        due_at=view.due_at,
+        finished_at=view.finished_at,
+        returned_at=view.returned_at,
+        is_overdue=is_overdue(view.due_at, view.finished_at, now),
     )
 
 
@@ -482,8 +481,10 @@ def _iso(at: datetime | None) -> str | None:
 async def public_lookup(
     session: AsyncSession, code: str, token: str, settings: Settings, now: datetime
 ) -> PublicDossierOut:
-    dossier = await repository.get_by_code(session, code)
     # A wrong token answers exactly like a missing dossier: nothing to learn by guessing codes.
-    if dossier is None or not hmac.compare_digest(lookup_token(settings, code), token.upper()):
+    if not hmac.compare_digest(lookup_token(settings, code), token.upper()):
         raise NotFound(f"dossier {code} not found")
-    return to_public(dossier, now)
+    view = await repository.public_view(session, code)
+    if view is None:
+        raise NotFound(f"dossier {code} not found")
+    return to_public(view, now)

@@ -10,8 +10,10 @@ import logging
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from arq import cron
 from arq.connections import RedisSettings
 
+from services.apologies.jobs import overdue_scan
 from services.core.logging import configure_logging
 from services.core.settings import get_settings
 
@@ -34,11 +36,27 @@ async def ping(ctx: dict[str, Any]) -> str:
     return "pong"
 
 
+# `motcua run-job NAME` runs one pass of any of these, then exits.
+JOBS = {"overdue-scan": overdue_scan}
+
+
+def _every(minutes: int) -> set[int]:
+    return set(range(0, 60, minutes))
+
+
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
     timezone = ZoneInfo("Asia/Ho_Chi_Minh")
-    functions: ClassVar[list[Any]] = [ping]
-    cron_jobs: ClassVar[list[Any]] = []
+    functions: ClassVar[list[Any]] = [ping, *JOBS.values()]
+    # unique: with several workers, each tick of a cron job runs once.
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(
+            overdue_scan,
+            minute=_every(get_settings().overdue_scan_interval_minutes),
+            run_at_startup=True,
+            unique=True,
+        ),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     health_check_interval = 30

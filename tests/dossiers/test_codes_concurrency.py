@@ -8,23 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from decimal import Decimal
+from collections.abc import Iterator
 
 import httpx
 import pytest
-import pytest_asyncio
-from sqlalchemy import delete, text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.calendar.workingtime import TimeUnit
-from services.core.security import hash_password
-from services.identity.models import Agency, AgencyLevel, Role, User
-from services.procedures.models import Procedure, SectorGroup
-from tests.conftest import PASSWORD
-
-AGENCY = "CONC.01"
-PROCEDURE = "9.000050"
+from tests.conftest import COMMITTED_OFFICER, COMMITTED_PROCEDURE, PASSWORD
 
 
 def _free_port() -> int:
@@ -74,86 +63,17 @@ def api_processes(migrated_database: str) -> Iterator[list[str]]:
             proc.wait(timeout=20)
 
 
-@pytest_asyncio.fixture
-async def committed_agency(engine: AsyncEngine) -> AsyncIterator[None]:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    async with engine.connect() as conn:
-        seeded_before = set(
-            (await conn.execute(text("SELECT year FROM calendar_seeded_years"))).scalars()
-        )
-    async with AsyncSession(engine) as session:
-        session.add(Agency(code=AGENCY, name="Xã Đồng Thời", level=AgencyLevel.COMMUNE))
-        await session.flush()
-        session.add(
-            User(
-                username="conc-officer",
-                password_hash=hash_password(PASSWORD),
-                full_name="Cán bộ",
-                role=Role.OFFICER,
-                agency_code=AGENCY,
-            )
-        )
-        session.add(
-            Procedure(
-                code=PROCEDURE,
-                name="Thủ tục thử",
-                name_folded="thu tuc thu",
-                sector_code="x",
-                sector_name="X",
-                sector_group=SectorGroup.OTHER,
-                time_limit_value=Decimal(1),
-                time_limit_unit=TimeUnit.WORKING_DAYS,
-            )
-        )
-        await session.commit()
-    yield
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "DELETE FROM dossier_history WHERE dossier_id IN "
-                "(SELECT id FROM dossiers WHERE receiving_agency_code = :a)"
-            ),
-            {"a": AGENCY},
-        )
-        await conn.execute(
-            text("DELETE FROM outbox_events WHERE :a = ANY(agency_codes)"), {"a": AGENCY}
-        )
-        await conn.execute(
-            text("DELETE FROM dossiers WHERE receiving_agency_code = :a"), {"a": AGENCY}
-        )
-        await conn.execute(
-            text("DELETE FROM dossier_code_counters WHERE agency_code = :a"), {"a": AGENCY}
-        )
-        await conn.execute(delete(User).where(User.agency_code == AGENCY))
-        await conn.execute(delete(Procedure).where(Procedure.code == PROCEDURE))
-        await conn.execute(delete(Agency).where(Agency.code == AGENCY))
-        # The API processes committed the calendar seed of this year: leave the database as found.
-        years = set((await conn.execute(text("SELECT year FROM calendar_seeded_years"))).scalars())
-        for year in years - seeded_before:
-            await conn.execute(
-                text(
-                    "DELETE FROM calendar_days WHERE source = 'seed' AND "
-                    "extract(year FROM day) = :y"
-                ),
-                {"y": year},
-            )
-            await conn.execute(
-                text("DELETE FROM calendar_seeded_years WHERE year = :y"), {"y": year}
-            )
-
-
 async def test_fifty_concurrent_creates_from_two_processes_get_consecutive_codes(
-    api_processes: list[str], committed_agency: None
+    api_processes: list[str], committed_agency: str
 ) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
         token = await client.post(
             f"{api_processes[0]}/api/v1/auth/token",
-            data={"username": "conc-officer", "password": PASSWORD},
+            data={"username": COMMITTED_OFFICER, "password": PASSWORD},
         )
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         body = {
-            "procedure_code": PROCEDURE,
+            "procedure_code": COMMITTED_PROCEDURE,
             "channel": "in_person",
             "applicant": {"full_name": "Nguyễn Văn Song Song"},
         }

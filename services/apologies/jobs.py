@@ -1,0 +1,38 @@
+"""The overdue scan as a worker job: a loop of short transactions over domain code."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from services.apologies.service import ScanReport, scan_batch
+from services.core.clock import utcnow
+from services.core.db import get_sessionmaker
+from services.core.settings import get_settings
+
+logger = logging.getLogger("motcua.jobs.overdue_scan")
+
+
+async def overdue_scan(ctx: dict[str, Any] | None = None) -> dict[str, int]:
+    """Drafts every missing apology and marks every overdue dossier, batch by batch.
+
+    Each batch commits on its own: a crash loses at most the batch in flight, which the next
+    run (or another worker) takes again.
+    """
+    settings = get_settings()
+    total = ScanReport()
+    while True:
+        async with get_sessionmaker()() as session, session.begin():
+            report = await scan_batch(session, utcnow(), settings)
+        total.drafted += report.drafted
+        total.marked_overdue += report.marked_overdue
+        total.batches += report.batches
+        if report.batches == 0 or report.drafted + report.marked_overdue == 0:
+            break
+    result = {
+        "drafted": total.drafted,
+        "marked_overdue": total.marked_overdue,
+        "batches": total.batches,
+    }
+    logger.info("overdue scan done", extra=result)
+    return result
