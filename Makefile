@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SERVICES := deploy/local/services.sh
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install services-up services-down services-status lint openapi bench-api
+.PHONY: run test install services-up services-down services-status lint openapi bench-api bench-scan
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV) || { echo "motcua: python3 -m venv failed; install python3-venv" >&2; exit 1; }
@@ -38,3 +38,5 @@ services-status:
 # Benchmarks: scripts that print a table; they run against the same local services as `make run`.
 bench-api: install
 	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/dossier_api.py
+bench-scan: install
+	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/overdue_scan.py

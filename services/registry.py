@@ -7,6 +7,8 @@ from services.core.models import Base
 from services.dossiers import models as dossier_models
 from services.identity import models as identity_models
 from services.outbox import models as outbox_models
+from services.portal import models as portal_models
+from services.portal_mock import models as portal_mock_models
 from services.procedures import models as procedure_models
 
 __all__ = [
@@ -17,5 +19,7 @@ __all__ = [
     "idempotency",
     "identity_models",
     "outbox_models",
+    "portal_mock_models",
+    "portal_models",
     "procedure_models",
 ]

@@ -14,6 +14,7 @@ from services.core.settings import Settings, get_settings
 from services.dossiers.endpoints import public_router as public_dossiers_router
 from services.dossiers.endpoints import router as dossiers_router
 from services.identity.endpoints import router as identity_router
+from services.portal.inbound import router as inbound_router
 from services.procedures.endpoints import router as procedures_router
 
 TAGS = [
@@ -26,6 +27,7 @@ TAGS = [
     {"name": "dossiers", "description": "Dossiers (hồ sơ TTHC): reception, lifecycle, history."},
     {"name": "apologies", "description": "Written apologies for late dossiers (Mẫu 04)."},
     {"name": "public", "description": "Citizen-facing endpoints without login."},
+    {"name": "inbound", "description": "Signed events from the national portal."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dossiers_router)
     app.include_router(apologies_router)
     app.include_router(public_dossiers_router)
+    app.include_router(inbound_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

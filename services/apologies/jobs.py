@@ -35,4 +35,7 @@ async def overdue_scan(ctx: dict[str, Any] | None = None) -> dict[str, int]:
         "batches": total.batches,
     }
     logger.info("overdue scan done", extra=result)
+    if ctx and "redis" in ctx:
+        # The portal's summary follows each scan, so its overdue list is fresh.
+        await ctx["redis"].enqueue_job("portal_summary")
     return result

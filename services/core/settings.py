@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     apology_reschedule_working_days: int = Field(default=3, ge=1, le=60)
     # Rows per transaction: small enough to keep locks short, large enough to amortise commits.
     overdue_scan_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Portal sync (domain.md §8). Retries back off exponentially with jitter up to the cap and
+    # never stop for transient failures; a dossier shows `failed` after this many attempts.
+    portal_sync_batch_size: int = Field(default=500, ge=1, le=1000)
+    portal_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    portal_retry_base_seconds: float = Field(default=5, ge=0, le=3600)
+    portal_retry_max_seconds: float = Field(default=3600, ge=0, le=86400)
+    portal_failed_after_attempts: int = Field(default=8, ge=1, le=1000)
+    # A claimed batch is someone's for this long; after a crash it is sent again (the portal
+    # de-duplicates by key, so a resend is harmless).
+    portal_lease_seconds: float = Field(default=120, ge=1, le=3600)
     # How long a process may reuse reference data (API keys, users, procedures, calendar) before
     # reading it again: edits made elsewhere reach every process within this many seconds.
     reference_cache_seconds: float = Field(default=10, ge=0, le=300)

@@ -167,6 +167,8 @@ class Dossier(TimestampMixin, Base):
         str_enum(PortalSync, "portal_sync"), default=PortalSync.PENDING
     )
     overdue_marked_at: Mapped[datetime | None]
+    # The national portal's reference of an online filing: one dossier per filing.
+    portal_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol

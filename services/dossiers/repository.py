@@ -49,6 +49,21 @@ async def get_visible(
     return (await session.scalars(stmt)).first()
 
 
+async def get_by_code(
+    session: AsyncSession, code: str, *, for_update: bool = False
+) -> Dossier | None:
+    """Unscoped: for system callers (the portal's events), never for a user's request."""
+    stmt = select(Dossier).where(Dossier.code == code)
+    return (await session.scalars(stmt.with_for_update() if for_update else stmt)).first()
+
+
+async def get_by_portal_ref(session: AsyncSession, portal_ref: str) -> str | None:
+    code: str | None = await session.scalar(
+        select(Dossier.code).where(Dossier.portal_ref == portal_ref)
+    )
+    return code
+
+
 _PUBLIC_COLUMNS = (
     Dossier.code,
     Dossier.status,

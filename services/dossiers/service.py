@@ -207,6 +207,7 @@ async def create(
     data: DossierCreate,
     now: datetime,
     settings: Settings,
+    portal_ref: str | None = None,
 ) -> tuple[Dossier, str]:
     """Receives (or registers an online filing of) a dossier; returns it with its lookup token."""
     receiving = data.receiving_agency_code or principal.agency_code
@@ -281,6 +282,7 @@ async def create(
         created_at=now,
         updated_at=now,
         code="",
+        portal_ref=portal_ref,
     )
     if status is DossierStatus.RECEIVED:
         await _start_clock(session, dossier, at)
@@ -472,6 +474,51 @@ async def _supplement_received(
         "due_before": _iso(before),
         "due_after": _iso(dossier.due_at),
     }
+
+
+async def record_online_payment(
+    session: AsyncSession,
+    principal: Principal,
+    dossier: Dossier,
+    amount_vnd: int,
+    paid_at: datetime,
+    now: datetime,
+    settings: Settings,
+) -> Dossier:
+    """A payment made on the portal: ends the wait for it, or is recorded as it stands."""
+    if dossier.status is DossierStatus.AWAITING_PAYMENT:
+        dossier.fee_amount_vnd = amount_vnd
+        return await perform(
+            session,
+            principal,
+            dossier,
+            Action.PAYMENT_RECEIVED,
+            PaymentReceivedIn(paid_online=True),
+            now,
+            settings,
+        )
+    dossier.fee_amount_vnd, dossier.fee_paid_online, dossier.fee_paid_at = (
+        amount_vnd,
+        True,
+        paid_at,
+    )
+    await session.flush()
+    session.add(
+        DossierHistory(
+            dossier_id=dossier.id,
+            **_history_values(
+                dossier,
+                "payment-recorded",
+                dossier.status,
+                principal,
+                now,
+                data={"amount_vnd": amount_vnd, "paid_online": True},
+            ),
+        )
+    )
+    session.add(OutboxEvent(**_change_event(dossier, dossier.status, "payment-recorded", now)))
+    await session.flush()
+    return dossier
 
 
 def _iso(at: datetime | None) -> str | None:

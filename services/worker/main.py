@@ -16,6 +16,7 @@ from arq.connections import RedisSettings
 from services.apologies.jobs import overdue_scan
 from services.core.logging import configure_logging
 from services.core.settings import get_settings
+from services.portal.jobs import portal_summary, portal_sync
 
 logger = logging.getLogger("motcua.worker")
 
@@ -37,7 +38,11 @@ async def ping(ctx: dict[str, Any]) -> str:
 
 
 # `motcua run-job NAME` runs one pass of any of these, then exits.
-JOBS = {"overdue-scan": overdue_scan}
+JOBS = {
+    "overdue-scan": overdue_scan,
+    "portal-sync": portal_sync,
+    "portal-summary": portal_summary,
+}
 
 
 def _every(minutes: int) -> set[int]:
