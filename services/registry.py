@@ -10,6 +10,7 @@ from services.outbox import models as outbox_models
 from services.portal import models as portal_models
 from services.portal_mock import models as portal_mock_models
 from services.procedures import models as procedure_models
+from services.webhooks import models as webhook_models
 
 __all__ = [
     "Base",
@@ -22,4 +23,5 @@ __all__ = [
     "portal_mock_models",
     "portal_models",
     "procedure_models",
+    "webhook_models",
 ]

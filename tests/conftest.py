@@ -221,6 +221,7 @@ _CLEANUP = [
     "DELETE FROM apologies WHERE agency_code = :a",
     "DELETE FROM portal_attempts WHERE subject LIKE :a || '%'",
     "DELETE FROM portal_summaries WHERE agency_code = :a",
+    "DELETE FROM webhook_subscriptions WHERE agency_code = :a",
     "DELETE FROM dossier_history WHERE dossier_id IN "
     "(SELECT id FROM dossiers WHERE receiving_agency_code = :a)",
     "DELETE FROM outbox_events WHERE :a = ANY(agency_codes)",

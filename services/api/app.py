@@ -16,6 +16,8 @@ from services.dossiers.endpoints import router as dossiers_router
 from services.identity.endpoints import router as identity_router
 from services.portal.inbound import router as inbound_router
 from services.procedures.endpoints import router as procedures_router
+from services.webhooks import openapi as webhook_docs
+from services.webhooks.endpoints import router as webhooks_router
 
 TAGS = [
     {"name": "auth", "description": "Staff login (OAuth2 password flow) and identity."},
@@ -28,6 +30,7 @@ TAGS = [
     {"name": "apologies", "description": "Written apologies for late dossiers (Mẫu 04)."},
     {"name": "public", "description": "Citizen-facing endpoints without login."},
     {"name": "inbound", "description": "Signed events from the national portal."},
+    {"name": "webhooks", "description": "Signed event deliveries to integrators."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -59,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(apologies_router)
     app.include_router(public_dossiers_router)
     app.include_router(inbound_router)
+    app.include_router(webhooks_router)
+    webhook_docs.register(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

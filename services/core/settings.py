@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     # A claimed batch is someone's for this long; after a crash it is sent again (the portal
     # de-duplicates by key, so a resend is harmless).
     portal_lease_seconds: float = Field(default=120, ge=1, le=3600)
+    # Webhooks (api.md "Webhooks"). A receiver that fails this many deliveries in a row is
+    # switched off with the reason shown in the API, instead of being retried for ever.
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhook_disable_after_failures: int = Field(default=20, ge=1, le=10_000)
+    webhook_batch_size: int = Field(default=200, ge=1, le=5000)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_lease_seconds: float = Field(default=120, ge=1, le=3600)
     # How long a process may reuse reference data (API keys, users, procedures, calendar) before
     # reading it again: edits made elsewhere reach every process within this many seconds.
     reference_cache_seconds: float = Field(default=10, ge=0, le=300)

@@ -17,6 +17,7 @@ from services.apologies.jobs import overdue_scan
 from services.core.logging import configure_logging
 from services.core.settings import get_settings
 from services.portal.jobs import portal_summary, portal_sync
+from services.webhooks.jobs import webhook_delivery
 
 logger = logging.getLogger("motcua.worker")
 
@@ -42,6 +43,7 @@ JOBS = {
     "overdue-scan": overdue_scan,
     "portal-sync": portal_sync,
     "portal-summary": portal_summary,
+    "webhook-delivery": webhook_delivery,
 }
 
 
