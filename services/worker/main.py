@@ -63,6 +63,9 @@ class WorkerSettings:
             run_at_startup=True,
             unique=True,
         ),
+        cron(portal_sync, second={0, 30}, unique=True),
+        cron(portal_summary, minute={0}, unique=True),
+        cron(webhook_delivery, second={0, 10, 20, 30, 40, 50}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

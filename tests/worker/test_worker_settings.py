@@ -31,3 +31,10 @@ def test_real_worker_passes_arq_check() -> None:
     finally:
         worker.send_signal(signal.SIGINT)
         worker.wait(timeout=20)
+
+
+def test_every_job_is_on_a_schedule() -> None:
+    from services.worker.main import JOBS
+
+    scheduled = {job.coroutine.__name__ for job in WorkerSettings.cron_jobs}
+    assert scheduled == {fn.__name__ for fn in JOBS.values()}
