@@ -295,6 +295,20 @@ async def send(
             payload=notification(dossier, apology),
         )
     )
+    # The new due date is a change of the dossier, which the portal must receive too.
+    session.add(
+        OutboxEvent(
+            event_type="dossier.rescheduled",
+            subject=dossier.code,
+            agency_codes=sorted({dossier.receiving_agency_code, dossier.resolving_agency_code}),
+            payload={
+                "dossier": dossier_service.to_out(dossier, now).model_dump(
+                    mode="json", exclude={"lookup_token"}
+                ),
+                "apology_id": str(apology.id),
+            },
+        )
+    )
     await session.flush()
     return apology
 

@@ -153,6 +153,9 @@ async def test_approve_and_send_lifecycle(
     assert event.payload["applicant_name"] == "Nguyễn V. 1."
     assert event.payload["channels"]["sms"] is True
     assert "0912345689" not in str(event.payload) and event.payload["phone_hint"] == "0xxxxxxx89"
+    rescheduled = (await _events(session, "dossier.rescheduled"))[0]
+    assert rescheduled.payload["dossier"]["due_at"] == new_due.isoformat()
+    assert rescheduled.payload["dossier"]["version"] == dossier["version"]
     history = (await client.get("/api/v1/dossiers/LATE-0001/history", headers=officer)).json()
     assert history[-1]["action"] == "apology-sent"
     # Rescheduled once: even late again, the scan never drafts a second apology.
