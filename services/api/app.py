@@ -13,9 +13,14 @@ from services.core.middleware import RequestContextMiddleware
 from services.core.settings import Settings, get_settings
 from services.dossiers.endpoints import public_router as public_dossiers_router
 from services.dossiers.endpoints import router as dossiers_router
+from services.feedback.endpoints import public_router as public_feedback_router
+from services.feedback.endpoints import router as feedback_router
 from services.identity.endpoints import router as identity_router
 from services.portal.inbound import router as inbound_router
 from services.procedures.endpoints import router as procedures_router
+from services.procedures.public import public_router as public_procedures_router
+from services.ratings.endpoints import public_router as public_ratings_router
+from services.reports.endpoints import router as reports_router
 from services.webhooks import openapi as webhook_docs
 from services.webhooks.endpoints import router as webhooks_router
 
@@ -30,6 +35,8 @@ TAGS = [
     {"name": "apologies", "description": "Written apologies for late dossiers (Mẫu 04)."},
     {"name": "public", "description": "Citizen-facing endpoints without login."},
     {"name": "inbound", "description": "Signed events from the national portal."},
+    {"name": "feedback", "description": "Feedback on regulations (phản ánh, kiến nghị — PAKN)."},
+    {"name": "reports", "description": "KPIs against the plans' targets; Biểu 06."},
     {"name": "webhooks", "description": "Signed event deliveries to integrators."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
@@ -63,6 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_dossiers_router)
     app.include_router(inbound_router)
     app.include_router(webhooks_router)
+    app.include_router(feedback_router)
+    app.include_router(reports_router)
+    app.include_router(public_feedback_router)
+    app.include_router(public_ratings_router)
+    app.include_router(public_procedures_router)
     webhook_docs.register(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -9,6 +9,7 @@ from services.apologies.service import ScanReport, scan_batch
 from services.core.clock import utcnow
 from services.core.db import get_sessionmaker
 from services.core.settings import get_settings
+from services.feedback.service import flag_late_feedback
 
 logger = logging.getLogger("motcua.jobs.overdue_scan")
 
@@ -29,10 +30,14 @@ async def overdue_scan(ctx: dict[str, Any] | None = None) -> dict[str, int]:
         total.batches += report.batches
         if report.batches == 0 or report.drafted + report.marked_overdue == 0:
             break
+    # Late feedback (PAKN) is flagged by the same scan, so one schedule covers every deadline.
+    async with get_sessionmaker()() as session, session.begin():
+        late_feedback = await flag_late_feedback(session, utcnow())
     result = {
         "drafted": total.drafted,
         "marked_overdue": total.marked_overdue,
         "batches": total.batches,
+        "late_feedback": late_feedback,
     }
     logger.info("overdue scan done", extra=result)
     if ctx and "redis" in ctx:

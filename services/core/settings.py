@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     webhook_batch_size: int = Field(default=200, ge=1, le=5000)
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
     webhook_lease_seconds: float = Field(default=120, ge=1, le=3600)
+    # Feedback on regulations (PAKN, domain.md §6): deadlines in working days from reception
+    # (publication: from the answer), as the national PAKN module sets them.
+    feedback_refuse_working_days: int = Field(default=2, ge=1, le=60)
+    feedback_info_request_working_days: int = Field(default=5, ge=1, le=60)
+    feedback_handle_working_days: int = Field(default=15, ge=1, le=120)
+    feedback_forward_working_days: int = Field(default=5, ge=1, le=60)
+    feedback_publish_working_days: int = Field(default=2, ge=1, le=60)
+    # Anonymous intake per client address and hour: enough for a family, not for a flood.
+    feedback_intake_per_hour: int = Field(default=10, ge=1)
+    feedback_content_min_chars: int = Field(default=10, ge=1)
+    feedback_content_max_chars: int = Field(default=5000, ge=100, le=20000)
     # How long a process may reuse reference data (API keys, users, procedures, calendar) before
     # reading it again: edits made elsewhere reach every process within this many seconds.
     reference_cache_seconds: float = Field(default=10, ge=0, le=300)
