@@ -215,3 +215,13 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
+
+
+def reset_app_state() -> None:
+    """Forget cached settings and engine: each asyncio.run() needs its own, and the
+    environment may have changed since (a server's URL)."""
+    from services.core import db, redis
+    from services.core.settings import get_settings
+
+    for cached in (get_settings, db.get_engine, db.get_sessionmaker, redis.get_redis):
+        cached.cache_clear()

@@ -35,29 +35,45 @@ async def seed(total: int, due: int) -> None:
     now = utcnow()
     engine = get_engine()
     async with engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO agencies (id, code, name, level, signer_title, signer_name) VALUES "
-            "(gen_random_uuid(), :a, 'UBND xã Bench', 'commune', 'CHỦ TỊCH', 'Trần Văn B')"),
-            {"a": AGENCY})
-        await conn.execute(text(
-            "INSERT INTO procedures (code, name, name_folded, sector_code, sector_name, "
-            "sector_group, time_limit_value, time_limit_unit, supplement_clock) VALUES (:p, "
-            "'Xác nhận tình trạng hôn nhân', 'xac nhan', 'ho-tich', 'Hộ tịch', 'civil_status', "
-            "3, 'working_days', 'restart')"), {"p": PROCEDURE})
+        await conn.execute(
+            text(
+                "INSERT INTO agencies (id, code, name, level, signer_title, signer_name) VALUES "
+                "(gen_random_uuid(), :a, 'UBND xã Bench', 'commune', 'CHỦ TỊCH', 'Trần Văn B')"
+            ),
+            {"a": AGENCY},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO procedures (code, name, name_folded, sector_code, sector_name, "
+                "sector_group, time_limit_value, time_limit_unit, supplement_clock) VALUES (:p, "
+                "'Xác nhận tình trạng hôn nhân', 'xac nhan', 'ho-tich', 'Hộ tịch', 'civil_status', "
+                "3, 'working_days', 'restart')"
+            ),
+            {"p": PROCEDURE},
+        )
     # Most dossiers are history (finished), some are open and far from due, `due` are due.
     open_far = (total - due) // 10
-    plan = [("H", total - due - open_far, now - timedelta(days=200), True),
-            ("F", open_far, now + timedelta(days=20), False),
-            ("D", due, now - timedelta(hours=3), False)]
+    plan = [
+        ("H", total - due - open_far, now - timedelta(days=200), True),
+        ("F", open_far, now + timedelta(days=20), False),
+        ("D", due, now - timedelta(hours=3), False),
+    ]
     done = 0
     for prefix, count, due_at, finished in plan:
         for first in range(1, count + 1, CHUNK):
             last = min(first + CHUNK - 1, count)
             async with engine.begin() as conn:
-                await insert_dossiers(conn, agency=AGENCY, procedure=PROCEDURE,
-                                      prefix=f"{prefix}-", first=first, last=last,
-                                      received_at=due_at - timedelta(days=5), due_at=due_at,
-                                      finished=finished)
+                await insert_dossiers(
+                    conn,
+                    agency=AGENCY,
+                    procedure=PROCEDURE,
+                    prefix=f"{prefix}-",
+                    first=first,
+                    last=last,
+                    received_at=due_at - timedelta(days=5),
+                    due_at=due_at,
+                    finished=finished,
+                )
             done += last - first + 1
             print(f"\rseeding dossiers {done:>9,}/{total:,}", end="", file=sys.stderr)
     print(file=sys.stderr)
@@ -101,12 +117,27 @@ async def run(total: int, due: int) -> None:
     plan = await explain()
     await get_engine().dispose()
     print(f"\nmachine: {machine()}; {total:,} dossiers, {due:,} due\n")
-    print_table(["scan", "drafted", "marked overdue", "time", "target", "met"], [
-        ["first", first["drafted"], first["marked_overdue"], f"{first_s:.1f} s", "< 30 s",
-         "yes" if first_s < 30 and first["drafted"] == due else "NO"],
-        ["second (idle)", second["drafted"], second["marked_overdue"], f"{second_ms:.0f} ms",
-         "< 100 ms", "yes" if second_ms < 100 else "NO"],
-    ])
+    print_table(
+        ["scan", "drafted", "marked overdue", "time", "target", "met"],
+        [
+            [
+                "first",
+                first["drafted"],
+                first["marked_overdue"],
+                f"{first_s:.1f} s",
+                "< 30 s",
+                "yes" if first_s < 30 and first["drafted"] == due else "NO",
+            ],
+            [
+                "second (idle)",
+                second["drafted"],
+                second["marked_overdue"],
+                f"{second_ms:.0f} ms",
+                "< 100 ms",
+                "yes" if second_ms < 100 else "NO",
+            ],
+        ],
+    )
     print("\nEXPLAIN (ANALYZE, BUFFERS) of the scan query, after the first scan:\n")
     print(plan)
 
