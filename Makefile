@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SERVICES := deploy/local/services.sh
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install services-up services-down services-status lint openapi bench-api bench-scan bench-portal bench-webhooks
+.PHONY: run test install services-up services-down services-status lint openapi bench-api bench-scan bench-portal bench-webhooks bench-kpi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV) || { echo "motcua: python3 -m venv failed; install python3-venv" >&2; exit 1; }
@@ -44,3 +44,5 @@ bench-portal: install
 	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/portal_sync.py
 bench-webhooks: install
 	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/webhook_delivery.py
+bench-kpi: install
+	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/kpi_report.py

@@ -48,19 +48,25 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 
 async def fan_out(session: AsyncSession, now: datetime, limit: int) -> int:
     """Turns unprocessed outbox events that carry a dossier snapshot into sync items."""
-    events = list(
-        await session.scalars(
-            select(OutboxEvent)
+    events = (
+        await session.execute(
+            select(OutboxEvent.id, OutboxEvent.payload)
             .where(OutboxEvent.portal_processed_at.is_(None))
             .order_by(OutboxEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-    )
+    ).all()
+    if events:
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_([e.id for e in events]))
+            .values(portal_processed_at=now)
+            .execution_options(synchronize_session=False)
+        )
     rows = []
     for event in events:
         dossier = event.payload.get("dossier")
-        event.portal_processed_at = now
         if not isinstance(dossier, dict):
             continue
         rows.append(
@@ -174,38 +180,56 @@ async def record_outcomes(
     now: datetime,
     settings: Settings,
 ) -> SyncReport:
+    """Records every attempt; accepted changes in one statement, the rest one by one (few)."""
     report = SyncReport()
-    fresh = {
-        i.id: i
-        for i in await session.scalars(
-            select(PortalSyncItem)
-            .where(PortalSyncItem.id.in_([o[0].id for o in outcomes]))
-            .with_for_update()
-        )
-    }
+    results: dict[int, dict[str, Any]] = {}
+    attempts, sent_ids, others = [], [], []
     for claimed, response, error in outcomes:
-        item = fresh[claimed.id]
-        item.is_update = claimed.is_update
-        result = _result_for(item, response)
+        if response is not None and id(response) not in results:
+            results[id(response)] = {
+                r.get("IdempotencyKey"): r for r in response.body.get("results") or []
+            }
+        result = _result_for(claimed, response, results.get(id(response), {}))
         code = None if result is None else int(result.get("error_code", 1))
         message = error if result is None else str(result.get("message") or "")
-        session.add(
-            PortalAttempt(
-                request_id=response.request_id if response else "-",
-                kind="dossier",
-                item_id=item.id,
-                subject=item.idempotency_key,
-                http_status=response.http_status if response else None,
-                error_code=code,
-                message=(message or "")[:2000],
-                at=now,
-            )
+        attempts.append(
+            {
+                "request_id": response.request_id if response else "-",
+                "kind": "dossier",
+                "item_id": claimed.id,
+                "subject": claimed.idempotency_key,
+                "http_status": response.http_status if response else None,
+                "error_code": code,
+                "message": (message or "")[:2000],
+                "at": now,
+            }
         )
-        item.attempts += 1
         if code == 0:
-            item.status, item.sent_at, item.last_error = DeliveryStatus.SENT, now, None
-            report.sent += 1
-        elif code == ALREADY_EXISTS and not item.is_update:
+            sent_ids.append(claimed.id)
+        else:
+            others.append((claimed, code, message))
+    if attempts:
+        await session.execute(insert(PortalAttempt).values(attempts))
+    if sent_ids:
+        await session.execute(
+            update(PortalSyncItem)
+            .where(PortalSyncItem.id.in_(sent_ids))
+            .values(
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+                last_error=None,
+                attempts=PortalSyncItem.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        report.sent = len(sent_ids)
+    for claimed, code, message in others:
+        item = await session.get(PortalSyncItem, claimed.id, with_for_update=True)
+        if item is None:
+            continue
+        item.attempts += 1
+        item.is_update = claimed.is_update
+        if code == ALREADY_EXISTS and not item.is_update:
             # The portal has this code already (an earlier create whose answer we lost, or a
             # record filed elsewhere): the same change goes again as an update, at once.
             item.is_update, item.next_attempt_at, item.last_error = True, now, message
@@ -222,12 +246,14 @@ async def record_outcomes(
     return report
 
 
-def _result_for(item: PortalSyncItem, response: PortalResponse | None) -> dict[str, Any] | None:
+def _result_for(
+    item: PortalSyncItem, response: PortalResponse | None, by_key: dict[Any, dict[str, Any]]
+) -> dict[str, Any] | None:
     if response is None:
         return None
-    for result in response.body.get("results") or []:
-        if result.get("IdempotencyKey") == item.idempotency_key:
-            return dict(result)
+    found = by_key.get(item.idempotency_key)
+    if found is not None:
+        return found
     # A request-level refusal (wrong service, malformed): the same answer for every record.
     return {
         "error_code": response.body.get("error_code", 1),

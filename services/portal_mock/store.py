@@ -203,9 +203,93 @@ async def store_dossiers(is_updating: bool, records: Sequence[dict[str, Any]]) -
     async def work(session: AsyncSession) -> list[Outcome]:
         return [await _store_dossier(session, is_updating, r) for r in records]
 
+    async def batch(session: AsyncSession) -> list[Outcome]:
+        return await _store_dossier_batch(session, is_updating, records)
+
     if not records:
         return []
+    codes = {r["MaHoSo"] for r in records}
+    keys = {r["IdempotencyKey"] for r in records}
+    if len(codes) == len(keys) == len(records):
+        return await _in_transaction(batch)
+    # A code or key twice in one request: record by record, so that order decides.
     return await _in_transaction(work)
+
+
+async def _store_dossier_batch(
+    session: AsyncSession, is_updating: bool, records: Sequence[dict[str, Any]]
+) -> list[Outcome]:
+    """The same answers as record by record, in a few set-based statements (a real portal
+    takes batches of hundreds; per-record savepoints made the mock the bottleneck)."""
+    received = [
+        {
+            "kind": KIND_DOSSIER,
+            "code": r["MaHoSo"],
+            "idempotency_key": r["IdempotencyKey"],
+            "payload": r,
+            "status": r["TrangThaiHoSo"],
+            "is_updating": is_updating,
+        }
+        for r in records
+    ]
+    new_keys = set(
+        await session.scalars(
+            insert(PortalMockReceived)
+            .values(received)
+            .on_conflict_do_nothing(
+                index_elements=[PortalMockReceived.kind, PortalMockReceived.idempotency_key]
+            )
+            .returning(PortalMockReceived.idempotency_key)
+        )
+    )
+    fresh = [r for r in records if r["IdempotencyKey"] in new_keys]
+    states = [
+        {
+            "ma_ho_so": r["MaHoSo"],
+            "status": r["TrangThaiHoSo"],
+            "payload": r,
+            "last_idempotency_key": r["IdempotencyKey"],
+        }
+        for r in fresh
+    ]
+    stored: set[str] = set()
+    if is_updating and fresh:
+        stored = set(
+            await session.scalars(
+                select(PortalMockDossier.ma_ho_so)
+                .where(PortalMockDossier.ma_ho_so.in_([r["MaHoSo"] for r in fresh]))
+                .with_for_update()
+            )
+        )
+        known = [row for row in states if row["ma_ho_so"] in stored]
+        if known:
+            # ORM bulk UPDATE by primary key: one executemany for the whole batch.
+            await session.execute(update(PortalMockDossier), known)
+    elif fresh:
+        stored = set(
+            await session.scalars(
+                insert(PortalMockDossier)
+                .values(states)
+                .on_conflict_do_nothing(index_elements=[PortalMockDossier.ma_ho_so])
+                .returning(PortalMockDossier.ma_ho_so)
+            )
+        )
+    failure = NOT_FOUND if is_updating else ALREADY_EXISTS
+    refused = [r["IdempotencyKey"] for r in fresh if r["MaHoSo"] not in stored]
+    if refused:
+        # A refused record is not "accepted": its received row goes, and its key stays free.
+        await session.execute(
+            delete(PortalMockReceived).where(
+                PortalMockReceived.kind == KIND_DOSSIER,
+                PortalMockReceived.idempotency_key.in_(refused),
+            )
+        )
+    return [
+        Outcome(OK, duplicate=True)
+        if r["IdempotencyKey"] not in new_keys
+        else Outcome(OK if r["MaHoSo"] in stored else failure)
+        for r in records
+    ]
 
 
 async def store_summary(payload: dict[str, Any]) -> Outcome:
