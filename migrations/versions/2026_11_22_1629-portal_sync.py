@@ -78,6 +78,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_portal_sync_items_dossier_version', 'portal_sync_items', ['dossier_id', 'version'], unique=False)
     op.create_index('ix_portal_sync_items_due', 'portal_sync_items', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'pending'"))
+    op.create_index('ix_portal_sync_items_pending_id', 'portal_sync_items', ['id'], unique=False, postgresql_where=sa.text("status = 'pending'"))
     op.add_column('dossiers', sa.Column('portal_ref', sa.String(length=64), nullable=True))
     op.create_unique_constraint(op.f('uq_dossiers_portal_ref'), 'dossiers', ['portal_ref'])
 
@@ -85,6 +86,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_constraint(op.f('uq_dossiers_portal_ref'), 'dossiers', type_='unique')
     op.drop_column('dossiers', 'portal_ref')
+    op.drop_index('ix_portal_sync_items_pending_id', table_name='portal_sync_items', postgresql_where=sa.text("status = 'pending'"))
     op.drop_index('ix_portal_sync_items_due', table_name='portal_sync_items', postgresql_where=sa.text("status = 'pending'"))
     op.drop_index('ix_portal_sync_items_dossier_version', table_name='portal_sync_items')
     op.drop_table('portal_sync_items')

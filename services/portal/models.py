@@ -31,6 +31,8 @@ class PortalSyncItem(TimestampMixin, Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_portal_sync_items_dossier_version", "dossier_id", "version"),
+        # The claim reads pending items in id order: without this it sorts them all each time.
+        Index("ix_portal_sync_items_pending_id", "id", postgresql_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

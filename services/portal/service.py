@@ -94,9 +94,8 @@ async def fan_out(session: AsyncSession, now: datetime, limit: int) -> int:
         ]
         if rows:
             await session.execute(
-                insert(PortalSyncItem)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                insert(PortalSyncItem).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+                rows,
             )
             await session.execute(
                 update(Dossier)
@@ -209,7 +208,7 @@ async def record_outcomes(
         else:
             others.append((claimed, code, message))
     if attempts:
-        await session.execute(insert(PortalAttempt).values(attempts))
+        await session.execute(insert(PortalAttempt), attempts)
     if sent_ids:
         await session.execute(
             update(PortalSyncItem)

@@ -232,14 +232,16 @@ async def _store_dossier_batch(
         }
         for r in records
     ]
+    # executemany with RETURNING (insertmanyvalues): compiled once, unlike a VALUES list
+    # whose statement differs with every batch size.
     new_keys = set(
         await session.scalars(
             insert(PortalMockReceived)
-            .values(received)
             .on_conflict_do_nothing(
                 index_elements=[PortalMockReceived.kind, PortalMockReceived.idempotency_key]
             )
-            .returning(PortalMockReceived.idempotency_key)
+            .returning(PortalMockReceived.idempotency_key),
+            received,
         )
     )
     fresh = [r for r in records if r["IdempotencyKey"] in new_keys]
@@ -269,9 +271,9 @@ async def _store_dossier_batch(
         stored = set(
             await session.scalars(
                 insert(PortalMockDossier)
-                .values(states)
                 .on_conflict_do_nothing(index_elements=[PortalMockDossier.ma_ho_so])
-                .returning(PortalMockDossier.ma_ho_so)
+                .returning(PortalMockDossier.ma_ho_so),
+                states,
             )
         )
     failure = NOT_FOUND if is_updating else ALREADY_EXISTS
