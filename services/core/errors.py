@@ -106,6 +106,18 @@ def _loc(loc: Any) -> list[str | int]:
     return [p if isinstance(p, int) else str(p) for p in loc]
 
 
+# character_not_in_repertoire (a NUL in a text parameter), untranslatable_character.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    if orig is None:
+        return None
+    state = getattr(orig, "sqlstate", None) or getattr(orig.__cause__, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
@@ -141,6 +153,15 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and _sqlstate(exc) in _UNSTORABLE_TEXT:
+            # PostgreSQL text cannot hold U+0000: the caller's input, not a server error.
+            return problem_response(
+                request,
+                422,
+                "Text may not contain the NUL character (U+0000)",
+                title="Validation failed",
+                slug="validation-error",
+            )
         if (
             isinstance(exc, DBAPIError)
             and not exc.connection_invalidated

@@ -86,7 +86,7 @@ def api_key_prefix(key: str) -> str | None:
 
 
 def same_hash(a: str, b: str) -> bool:
-    return hmac.compare_digest(a, b)
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def lookup_token(settings: Settings, dossier_code: str) -> str:

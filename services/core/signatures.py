@@ -72,6 +72,6 @@ def verify(
     expected = sign(secret, msg_id, ts, body).split(",", 1)[1]
     for candidate in signature.split():
         version, _, value = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
+        if version == "v1" and hmac.compare_digest(value.encode(), expected.encode()):
             return msg_id
     raise SignatureError("no matching signature")

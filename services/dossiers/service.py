@@ -529,7 +529,7 @@ async def public_lookup(
     session: AsyncSession, code: str, token: str, settings: Settings, now: datetime
 ) -> PublicDossierOut:
     # A wrong token answers exactly like a missing dossier: nothing to learn by guessing codes.
-    if not hmac.compare_digest(lookup_token(settings, code), token.upper()):
+    if not hmac.compare_digest(lookup_token(settings, code).encode(), token.upper().encode()):
         raise NotFound(f"dossier {code} not found")
     view = await repository.public_view(session, code)
     if view is None:

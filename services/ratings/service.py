@@ -23,7 +23,7 @@ async def rate(
     session: AsyncSession, code: str, data: RatingIn, settings: Settings, now: datetime
 ) -> RatingOut:
     # A wrong token answers exactly like a missing dossier, as the public lookup does.
-    if not hmac.compare_digest(lookup_token(settings, code), data.token.upper()):
+    if not hmac.compare_digest(lookup_token(settings, code).encode(), data.token.upper().encode()):
         raise NotFound(f"dossier {code} not found")
     dossier = await dossier_repo.get_by_code(session, code)
     if dossier is None:
