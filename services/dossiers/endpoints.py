@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
@@ -15,6 +14,7 @@ from services.core.errors import Conflict, error_responses
 from services.core.idempotency import once
 from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from services.core.redis import limit_public
+from services.core.routing import with_body
 from services.core.security import lookup_token
 from services.core.settings import get_settings
 from services.core.types import InstantIn
@@ -267,18 +267,8 @@ def _action_route(action: Action, model: type[BaseModel], summary: str, text: st
         response.headers.update(_etag(dossier.version))
         return service.to_out(dossier, now)
 
-    # The body's model differs per action: put it on the signature so that FastAPI validates
-    # it and OpenAPI shows it. Actions with only an optional note accept an empty body.
-    optional = model is NoteIn
-    body_type: Any = Annotated[model | None, Body()] if optional else Annotated[model, Body()]
-    signature = inspect.signature(act)
-    params = [
-        p.replace(annotation=body_type, default=None if optional else inspect.Parameter.empty)
-        if p.name == "body"
-        else p
-        for p in signature.parameters.values()
-    ]
-    setattr(act, "__signature__", signature.replace(parameters=params))  # noqa: B010
+    # Actions with only an optional note accept an empty body.
+    with_body(act, model, optional=model is NoteIn)
     router.add_api_route(
         f"/{{code}}/{action.value}",
         act,

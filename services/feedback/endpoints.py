@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from services.core.db import SessionDep
 from services.core.errors import Unprocessable, error_responses
 from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from services.core.redis import limit_public, rate_limit
+from services.core.routing import with_body
 from services.core.settings import get_settings
 from services.feedback import repository, service
 from services.feedback.models import Classification, FeedbackState
@@ -205,17 +205,7 @@ def _action_route(
         await service.perform(session, principal, feedback, action, body, now, get_settings())
         return service.to_out(feedback, now)
 
-    # The body's model differs per action: put it on the signature so that FastAPI validates
-    # it and OpenAPI shows it (as dossiers' actions do).
-    body_type: Any = Annotated[model | None, Body()] if optional else Annotated[model, Body()]
-    signature = inspect.signature(act)
-    params = [
-        p.replace(annotation=body_type, default=None if optional else inspect.Parameter.empty)
-        if p.name == "body"
-        else p
-        for p in signature.parameters.values()
-    ]
-    setattr(act, "__signature__", signature.replace(parameters=params))  # noqa: B010
+    with_body(act, model, optional=optional)
     router.add_api_route(
         f"/{{code}}/{action.value}",
         act,
