@@ -126,11 +126,8 @@ async def clean_redis(engine: AsyncEngine) -> None:
     await core_redis.get_redis().flushdb()
 
 
-@pytest_asyncio.fixture
-async def app(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
-    from services.api.app import create_app
-
-    application = create_app(get_settings())
+def install_overrides(application: Any, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Points the app's database dependencies at the test's rolled-back transaction."""
 
     async def session_override() -> AsyncIterator[AsyncSession]:
         async with sessionmaker() as s:
@@ -143,6 +140,14 @@ async def app(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
                 await s.commit()
 
     application.dependency_overrides[core_db.get_session] = session_override
+
+
+@pytest_asyncio.fixture
+async def app(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+    from services.api.app import create_app
+
+    application = create_app(get_settings())
+    install_overrides(application, sessionmaker)
     yield application
 
 

@@ -12,9 +12,9 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.core import db as core_db
 from services.core.settings import get_settings
 from services.identity.service import issue_token
+from tests.conftest import install_overrides
 from tests.dossiers.conftest import dossier_body, procedures  # noqa: F401
 
 ROLES = ("admin", "leader", "officer", "specialist", "viewer")
@@ -31,20 +31,9 @@ def shared_app() -> FastAPI:
 async def app(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[FastAPI]:
     """The root ``app`` fixture, but one application for the whole directory: building the
     route table and the OpenAPI document of a fresh app costs ~0.5 s, times ~100 tests here.
-    Only the session override changes from test to test (the rolled-back transaction)."""
+    Only the overrides change from test to test (the rolled-back transaction)."""
     application = shared_app()
-
-    async def session_override() -> AsyncIterator[AsyncSession]:
-        async with sessionmaker() as s:
-            try:
-                yield s
-            except BaseException:
-                await s.rollback()
-                raise
-            else:
-                await s.commit()
-
-    application.dependency_overrides[core_db.get_session] = session_override
+    install_overrides(application, sessionmaker)
     yield application
     application.dependency_overrides.clear()
 
