@@ -139,7 +139,13 @@ def install_overrides(application: Any, sessionmaker: async_sessionmaker[AsyncSe
             else:
                 await s.commit()
 
+    async def read_override() -> AsyncIterator[AsyncSession]:
+        # Reads must see the test's uncommitted rows: a session on the same transaction.
+        async with sessionmaker() as s:
+            yield s
+
     application.dependency_overrides[core_db.get_session] = session_override
+    application.dependency_overrides[core_db.get_read_connection] = read_override
 
 
 @pytest_asyncio.fixture

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -47,3 +48,13 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_connection() -> AsyncIterator[AsyncConnection]:
+    """An autocommit connection for single-statement reads on hot public paths: no ORM session
+    and no BEGIN/COMMIT round trips around the one query."""
+    async with get_engine().connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection)]

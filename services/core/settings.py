@@ -29,9 +29,11 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:56379/0"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
 
-    # Pool sized for one uvicorn worker on a small server; scale with processes, not pool size.
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Connections per process. No overflow: connections opened past the pool are closed again
+    # on return, so under load every request paid a new connection (measured: lookups 508 →
+    # 767 req/s with 20 and no overflow); requests wait for a pooled one instead.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=0, ge=0, le=200)
 
     portal_url: str = "http://127.0.0.1:8090"
     portal_username: str = "motcua"

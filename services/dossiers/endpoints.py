@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.core.clock import utcnow
-from services.core.db import SessionDep
+from services.core.db import ReadConnectionDep, SessionDep
 from services.core.errors import Conflict, error_responses
 from services.core.idempotency import once
 from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
@@ -298,7 +298,7 @@ for _action, _model, _summary, _text in _ACTIONS:
 )
 async def public_lookup(
     code: Annotated[str, Path(max_length=64)],
-    session: SessionDep,
+    conn: ReadConnectionDep,
     token: Annotated[str, Query(min_length=4, max_length=64)],
 ) -> PublicDossierOut:
-    return await service.public_lookup(session, code, token, get_settings(), utcnow())
+    return await service.public_lookup(conn, code, token, get_settings(), utcnow())

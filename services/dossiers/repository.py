@@ -20,7 +20,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from services.core.privacy import fold
@@ -76,9 +76,9 @@ _PUBLIC_COLUMNS = (
 )
 
 
-async def public_view(session: AsyncSession, code: str) -> Row[Any] | None:
+async def public_view(conn: AsyncConnection | AsyncSession, code: str) -> Row[Any] | None:
     """Only what a citizen may see; a column read, not an entity, on the busiest public path."""
-    return (await session.execute(select(*_PUBLIC_COLUMNS).where(Dossier.code == code))).first()
+    return (await conn.execute(select(*_PUBLIC_COLUMNS).where(Dossier.code == code))).first()
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:

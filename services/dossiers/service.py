@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from services.calendar import service as calendar_service
@@ -526,12 +526,16 @@ def _iso(at: datetime | None) -> str | None:
 
 
 async def public_lookup(
-    session: AsyncSession, code: str, token: str, settings: Settings, now: datetime
+    conn: AsyncConnection | AsyncSession,
+    code: str,
+    token: str,
+    settings: Settings,
+    now: datetime,
 ) -> PublicDossierOut:
     # A wrong token answers exactly like a missing dossier: nothing to learn by guessing codes.
     if not hmac.compare_digest(lookup_token(settings, code).encode(), token.upper().encode()):
         raise NotFound(f"dossier {code} not found")
-    view = await repository.public_view(session, code)
+    view = await repository.public_view(conn, code)
     if view is None:
         raise NotFound(f"dossier {code} not found")
     return to_public(view, now)
