@@ -19,7 +19,20 @@ trap stop INT TERM EXIT
 
 "$bin/uvicorn" services.portal_mock.main:app --host 127.0.0.1 --port 8090 &
 pids+=($!)
-"$bin/arq" services.worker.main.WorkerSettings &
+# arq's worker exits when Redis goes away; restart it as systemd (Restart=on-failure) and
+# Kubernetes do. Its work is in PostgreSQL, so nothing is lost meanwhile.
+supervise() {
+  local child
+  trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' INT TERM
+  while true; do
+    "$@" &
+    child=$!
+    wait "$child" && break
+    echo "run-all: $1 exited; restarting in 2 s" >&2
+    sleep 2
+  done
+}
+supervise "$bin/arq" services.worker.main.WorkerSettings &
 pids+=($!)
 "$bin/uvicorn" services.api.main:app --host 127.0.0.1 --port 8000 &
 pids+=($!)

@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from asyncpg import exceptions as asyncpg_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -196,6 +197,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DBAPIError, database_down)
+    # Raised while connecting, which SQLAlchemy does not wrap: PostgreSQL shutting down or
+    # starting up (57P0x) or the connection lost (08xxx). Found by the restart drill.
+    app.add_exception_handler(asyncpg_errors.OperatorInterventionError, connection_refused)
+    app.add_exception_handler(asyncpg_errors.PostgresConnectionError, connection_refused)
+    app.add_exception_handler(asyncpg_errors.InterfaceError, connection_refused)
     app.add_exception_handler(ConnectionRefusedError, connection_refused)
     app.add_exception_handler(OSError, connection_refused)
     app.add_exception_handler(Exception, unexpected)

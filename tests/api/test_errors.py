@@ -93,3 +93,21 @@ async def test_health_ready_metrics(client: httpx.AsyncClient) -> None:
     assert ready.json()["redis"] == "ok"
     metrics = await client.get("/metrics")
     assert "motcua_http_requests_total" in metrics.text
+
+
+async def test_database_restarting_is_503_not_500(client: httpx.AsyncClient) -> None:
+    """asyncpg raises CannotConnectNowError while PostgreSQL starts or stops (the restart
+    drill saw it as a 500): it must read as 'unavailable, retry'."""
+    import asyncpg
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/_boom")
+    async def boom() -> None:
+        raise asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
+
+    client._transport.app.include_router(router)  # type: ignore[attr-defined]
+    resp = await client.get("/_boom")
+    body = assert_problem(resp, 503)
+    assert resp.headers["retry-after"] and "unavailable" in str(body["detail"])
