@@ -46,3 +46,8 @@ bench-webhooks: install
 	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/webhook_delivery.py
 bench-kpi: install
 	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/kpi_report.py
+
+# Fault drills (restart the private PostgreSQL/Redis on purpose; they refuse any other server).
+.PHONY: drills
+drills: install
+	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; $(PY) bench/drills/run.py
