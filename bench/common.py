@@ -129,11 +129,27 @@ def ensure_wrk() -> str:
     return found
 
 
-def _lua(method: str, body: str | None, headers: dict[str, str], paths: Sequence[str]) -> str:
+def _lua(
+    method: str,
+    body: str | None,
+    headers: dict[str, str],
+    paths: Sequence[str],
+    bodies: Sequence[str] = (),
+) -> str:
     lines = [f'wrk.method = "{method}"']
     if body is not None:
         lines.append(f"wrk.body = [[{body}]]")
     lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    if bodies:
+        quoted = ", ".join(f"[[{b}]]" for b in bodies)
+        lines += [
+            f"local bodies = {{{quoted}}}",
+            "local i = 0",
+            "request = function()",
+            "  i = i % #bodies + 1",
+            "  return wrk.format(nil, nil, nil, bodies[i])",
+            "end",
+        ]
     if paths:
         quoted = ", ".join(f'"{p}"' for p in paths)
         lines += [
@@ -153,12 +169,13 @@ def wrk(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     paths: Sequence[str] = (),
+    bodies: Sequence[str] = (),
     seconds: int = 10,
     connections: int = 32,
 ) -> dict[str, float]:
     """Runs wrk and returns req/s, p50 and p99 in milliseconds, and the non-2xx count."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(method, body, headers or {}, paths))
+        script.write(_lua(method, body, headers or {}, paths, bodies))
     try:
         out = subprocess.run(
             [
