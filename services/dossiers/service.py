@@ -44,6 +44,7 @@ from services.dossiers.workflow import (
     role_may,
 )
 from services.identity import repository as identity_repo
+from services.identity import service as identity_service
 from services.identity.principal import Principal
 from services.outbox.models import OutboxEvent
 from services.outbox.service import event_values
@@ -193,8 +194,7 @@ _agencies: TTLCache[bool] = TTLCache("agency-exists")
 
 async def _require_agency(session: AsyncSession, code: str, field: str) -> None:
     async def load() -> bool:
-        if await identity_repo.get_agency(session, code) is None:
-            raise Unprocessable(f"{field}: agency {code} does not exist")
+        await identity_service.require_agency(session, code, field)
         return True
 
     # Agencies are never deleted (foreign keys restrict it), so a cached "exists" stays true.

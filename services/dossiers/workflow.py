@@ -56,7 +56,6 @@ TRANSITIONS: Final[dict[Action, dict[S, S | _Resume]]] = {
     Action.STOP: {s: S.STOPPED for s in _OPEN},
 }
 
-TERMINAL: Final = frozenset({S.REFUSED, S.WITHDRAWN, S.STOPPED, S.RETURNED})
 # Entering one of these sets `finished_at` (domain.md §4: the resolution, or the terminal state
 # when there is no resolution — `returned` always follows `resolved`).
 FINISHING: Final = frozenset({S.REFUSED, S.WITHDRAWN, S.STOPPED, S.RESOLVED})
@@ -83,7 +82,6 @@ ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     Role.SPECIALIST: _SPECIALIST,
     Role.VIEWER: frozenset(),
 }
-ROLES_THAT_RECEIVE: Final = frozenset({Role.ADMIN, Role.LEADER, Role.OFFICER})
 
 
 class TransitionError(Exception):

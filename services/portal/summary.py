@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.apologies.models import Apology
 from services.core.clock import LOCAL_ZONE, as_local
 from services.dossiers.models import Channel, Dossier
 from services.portal.mapping import STATUS_CODE, portal_time
+from services.reports.indicators import on_time_sql
 from services.reports.periods import month_containing, month_period
 
 OVERDUE_LISTED = 500  # the portal takes a bounded list; the count is always exact
@@ -47,9 +48,7 @@ async def agency_summary(session: AsyncSession, agency: str, now: datetime) -> d
                 func.count().filter(in_period),
                 func.count().filter(in_period, Dossier.channel == Channel.ONLINE),
                 func.count().filter(resolved),
-                func.count().filter(
-                    resolved, Dossier.finished_at <= Dossier.due_at, Dossier.supplement_count <= 1
-                ),
+                func.count().filter(resolved, text(on_time_sql())),
             ).where(mine)
         )
     ).one()

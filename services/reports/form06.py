@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.indicators import on_time_sql
 from services.reports.scope import ReportScope
 
 # Column keys in the form's order, with the Vietnamese headers of the circular: the group
@@ -52,7 +53,7 @@ class Form06Row:
 
 def _sql(scope: ReportScope) -> str:
     local = "(timezone('Asia/Ho_Chi_Minh', {}))::date"
-    on_time = "(d.finished_at <= d.due_at AND d.supplement_count <= 1)"
+    on_time = on_time_sql("d")
     resolved = (
         "(d.finished_at >= :lo AND d.finished_at < :hi AND d.status IN ('resolved', 'returned'))"
     )

@@ -133,6 +133,14 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
 )
 BY_KEY: Final = {i.key: i for i in INDICATORS}
 
+
+def on_time_sql(alias: str = "") -> str:
+    """On time (domain.md §4, national 766 dashboard): finished by the due date, and at most one
+    supplement request — a second one makes the dossier count as late. Used by every report."""
+    p = f"{alias}." if alias else ""
+    return f"({p}finished_at <= {p}due_at AND {p}supplement_count <= 1)"
+
+
 _CENT = Decimal("0.01")
 
 

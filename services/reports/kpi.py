@@ -22,7 +22,7 @@ from services.calendar import service as calendar_service
 from services.calendar.workingtime import OfficeHours
 from services.core.clock import as_local
 from services.core.settings import Settings
-from services.reports.indicators import INDICATORS, exact_value, is_met, rounded
+from services.reports.indicators import INDICATORS, exact_value, is_met, on_time_sql, rounded
 from services.reports.models import KpiTarget, TargetKind
 from services.reports.scope import ReportScope
 
@@ -132,7 +132,7 @@ def _dossier_sql(scope: ReportScope) -> str:
         count(*) FILTER (WHERE r AND portal_sync = 'synced') AS synced,
         count(*) FILTER (WHERE r AND reused_data) AS reused,
         count(*) FILTER (WHERE f) AS resolved,
-        count(*) FILTER (WHERE f AND finished_at <= due_at AND supplement_count <= 1)
+        count(*) FILTER (WHERE f AND {on_time_sql()})
             AS resolved_on_time,
         count(*) FILTER (WHERE f AND electronic_result) AS resolved_electronic,
         count(*) FILTER (WHERE f AND sector_group = 'certification') AS certified,
