@@ -51,7 +51,7 @@ def _create_admin(args: argparse.Namespace) -> int:
 
 def _seed_demo(args: argparse.Namespace) -> int:
     from services.core.cli_support import command_session
-    from services.demo import seed_identity, seed_procedures
+    from services.demo import seed_identity, seed_procedures, seed_processes
 
     if get_settings().env is Environment.PRODUCTION:
         print("motcua: seed-demo refuses to run with MOTCUA_ENV=production", file=sys.stderr)
@@ -61,6 +61,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
         async with command_session() as session:
             logins = await seed_identity(session)
             catalogue = await seed_procedures(session)
+            process = await seed_processes(session)
         print("Demo logins (username / password / role @ agency):")
         for login in logins:
             print(
@@ -68,6 +69,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
                 f"@ {login.agency_code}"
             )
         print(f"Sample procedure catalogue: {catalogue.summary()}")
+        print(f"Internal process (liên thông): {process}")
         return 0
 
     return asyncio.run(run())

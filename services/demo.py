@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.core.clock import utcnow
 from services.identity import repository as identity_repo
 from services.identity import service as identity_service
 from services.identity.models import Agency, AgencyLevel, Role
 from services.identity.schemas import UserCreate
 from services.procedures.importer import ImportReport, import_procedures
+from services.processes import service as processes
+from services.processes.schemas import ProcessIn
 
 DEMO_AGENCY = "000.00.31.H56"
 DEMO_DEPARTMENT = "000.01.31.H56"
@@ -98,6 +101,43 @@ async def seed_procedures(session: AsyncSession) -> ImportReport:
     sample = files("services.procedures") / "data" / "procedures-sample.csv"
     with as_file(sample) as path:
         return await import_procedures(session, path)
+
+
+# Liên thông in the demo: the department appraises, the commune's leader signs.
+DEMO_PROCESS_PROCEDURE = "1.004873"
+DEMO_PROCESS = ProcessIn.model_validate(
+    {
+        "steps": [
+            {
+                "name": "Tiếp nhận hồ sơ",
+                "role": "officer",
+                "share": {"value": 4, "unit": "working_hours"},
+            },
+            {
+                "name": "Thẩm định hồ sơ",
+                "role": "specialist",
+                "agency_code": DEMO_DEPARTMENT,
+                "share": {"value": 2, "unit": "working_days"},
+            },
+            {
+                "name": "Phê duyệt và trả kết quả",
+                "role": "leader",
+                "share": {"value": 4, "unit": "working_hours"},
+            },
+        ]
+    }
+)
+
+
+async def seed_processes(session: AsyncSession) -> str:
+    """The demo process, as a new version only when it changed; returns a one-line summary."""
+    process, _, saved = await processes.put_process(
+        session, DEMO_PROCESS_PROCEDURE, DEMO_PROCESS, "demo", utcnow(), unless_unchanged=True
+    )
+    state = "saved" if saved else "unchanged"
+    return (
+        f"{DEMO_PROCESS_PROCEDURE} version {process.version} ({state}), step 2 at {DEMO_DEPARTMENT}"
+    )
 
 
 BULK_SQL = """

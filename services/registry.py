@@ -11,6 +11,7 @@ from services.outbox import models as outbox_models
 from services.portal import models as portal_models
 from services.portal_mock import models as portal_mock_models
 from services.procedures import models as procedure_models
+from services.processes import models as process_models
 from services.ratings import models as rating_models
 from services.reports import models as report_models
 from services.webhooks import models as webhook_models
@@ -27,6 +28,7 @@ __all__ = [
     "portal_mock_models",
     "portal_models",
     "procedure_models",
+    "process_models",
     "rating_models",
     "report_models",
     "webhook_models",

@@ -19,6 +19,7 @@ from services.identity.endpoints import router as identity_router
 from services.portal.inbound import router as inbound_router
 from services.procedures.endpoints import router as procedures_router
 from services.procedures.public import public_router as public_procedures_router
+from services.processes.endpoints import router as processes_router
 from services.ratings.endpoints import public_router as public_ratings_router
 from services.reports.endpoints import router as reports_router
 from services.webhooks import openapi as webhook_docs
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(calendar_router)
     app.include_router(procedures_router)
+    app.include_router(processes_router)
     app.include_router(dossiers_router)
     app.include_router(apologies_router)
     app.include_router(public_dossiers_router)

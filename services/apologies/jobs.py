@@ -10,6 +10,7 @@ from services.core.clock import utcnow
 from services.core.db import get_sessionmaker
 from services.core.settings import get_settings
 from services.feedback.service import flag_late_feedback
+from services.processes.service import report_late_steps
 
 logger = logging.getLogger("motcua.jobs.overdue_scan")
 
@@ -30,6 +31,14 @@ async def overdue_scan(ctx: dict[str, Any] | None = None) -> dict[str, int]:
         total.batches += report.batches
         if report.batches == 0 or report.drafted + report.marked_overdue == 0:
             break
+    # Late steps of internal processes: warned about before the dossier itself is late.
+    late_steps = 0
+    while True:
+        async with get_sessionmaker()() as session, session.begin():
+            reported = await report_late_steps(session, utcnow(), settings.overdue_scan_batch_size)
+        late_steps += reported
+        if reported < settings.overdue_scan_batch_size:
+            break
     # Late feedback (PAKN) is flagged by the same scan, so one schedule covers every deadline.
     async with get_sessionmaker()() as session, session.begin():
         late_feedback = await flag_late_feedback(session, utcnow())
@@ -38,6 +47,7 @@ async def overdue_scan(ctx: dict[str, Any] | None = None) -> dict[str, int]:
         "marked_overdue": total.marked_overdue,
         "batches": total.batches,
         "late_feedback": late_feedback,
+        "late_steps": late_steps,
     }
     logger.info("overdue scan done", extra=result)
     if ctx and "redis" in ctx:

@@ -241,8 +241,11 @@ def _render_table(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[str]
     if not grid:
         return
 
-    # Column weights from the content length, clamped so that no column gets squeezed.
-    weights = [float(max(10, min(40, max(len(row[i]) for row in grid)))) for i in range(ncols)]
+    # Column weights from the longest line of each column, clamped so that none is squeezed.
+    weights = [
+        float(max(12, min(40, max(len(line) for row in grid for line in row[i].split("\n")))))
+        for i in range(ncols)
+    ]
     pdf.set_font(FONT_FAMILY, "", _TABLE_SIZE)
     with pdf.table(
         col_widths=weights,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, PlainSerializer, StringConstraints
@@ -42,3 +43,11 @@ def _read_local(value: Any) -> Any:
 LocalDateTime = Annotated[datetime, PlainSerializer(_serialize_local, return_type=datetime)]
 # Input timestamps: RFC 3339; a value without offset is local time.
 InstantIn = Annotated[datetime, AfterValidator(_read_local)]
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# Output decimals as JSON numbers: 3 rather than "3.00", 0.5 rather than "0.50".
+Number = Annotated[Decimal, PlainSerializer(_number, return_type=float)]

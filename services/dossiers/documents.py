@@ -1,11 +1,24 @@
-"""Printable documents of a dossier: the receipt (Mẫu 01, giấy tiếp nhận và hẹn trả kết quả)."""
+"""Printable documents of a dossier: the receipt (Mẫu 01, giấy tiếp nhận và hẹn trả kết quả)
+and the process-control sheet (Mẫu 05, phiếu kiểm soát quá trình giải quyết hồ sơ)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from services.core.pdf import Document, render_pdf
 from services.core.vi_format import place_date_line, vn_datetime
 from services.dossiers.models import Dossier
+from services.dossiers.schemas import HistoryOut
 from services.identity.models import Agency
+from services.processes.models import StepResult
+from services.processes.schemas import StepOut
+
+RESULT_VI = {
+    StepResult.BEFORE: "Trước hạn",
+    StepResult.ON: "Đúng hạn",
+    StepResult.AFTER: "Quá hạn",
+}
+STEP_STATUS_VI = {"pending": "Chưa đến bước", "active": "Đang xử lý", "cancelled": "Dừng"}
 
 
 def receipt_document(dossier: Dossier, agency: Agency, token: str) -> Document:
@@ -40,3 +53,75 @@ def receipt_document(dossier: Dossier, agency: Agency, token: str) -> Document:
 
 def receipt_pdf(dossier: Dossier, agency: Agency, token: str) -> bytes:
     return render_pdf(receipt_document(dossier, agency, token))
+
+
+def _when(at: datetime | None) -> str:
+    return vn_datetime(at) if at else "—"
+
+
+def _step_row(step: StepOut) -> list[str]:
+    if step.result is not None:
+        result = RESULT_VI[step.result]
+    else:
+        result = STEP_STATUS_VI.get(step.status.value, "—")
+        if step.is_overdue:
+            result += " (quá hạn)"
+    return [
+        f"{step.n}. {step.name}",
+        f"Giao: {step.handed_over_by or '—'}\nNhận: {step.agency_code or '—'} ({step.role})",
+        f"Nhận lúc: {_when(step.started_at)}\nHạn: {_when(step.due_at)}",
+        f"{_when(step.completed_at)}\n{step.received_by or ''}".rstrip(),
+        result,
+        step.note or "",
+    ]
+
+
+def _transition_row(i: int, row: HistoryOut) -> list[str]:
+    return [
+        f"{i}. {row.action}",
+        f"{row.from_status or '—'} → {row.to_status}",
+        vn_datetime(row.at),
+        f"{row.actor} ({row.actor_agency_code})",
+        "",
+        row.note or "",
+    ]
+
+
+def control_sheet_document(
+    dossier: Dossier, agency: Agency, steps: list[StepOut], history: list[HistoryOut]
+) -> Document:
+    """With a process, one row per step; without one, one row per transition (domain.md §4b)."""
+    if steps:
+        header = [
+            "Bước",
+            "Bên giao / bên nhận",
+            "Thời gian nhận, hạn xử lý",
+            "Hoàn thành",
+            "Kết quả",
+            "Ghi chú",
+        ]
+        rows = [_step_row(s) for s in steps]
+    else:
+        header = ["Thao tác", "Trạng thái", "Thời gian", "Người thực hiện", "", "Ghi chú"]
+        rows = [_transition_row(i, h) for i, h in enumerate(history, start=1)]
+    return Document(
+        agency_lines=[agency.name.upper(), "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"],
+        number_line=f"Mã hồ sơ: {dossier.code}",
+        place_date_line=None,
+        title="PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
+        subtitle=None,
+        paragraphs=[],
+        fields=[
+            ("Ông/bà", dossier.applicant_full_name),
+            ("Thủ tục", dossier.procedure_name),
+            ("Thời gian nhận hồ sơ", _when(dossier.received_at)),
+            ("Thời gian trả kết quả", _when(dossier.due_at)),
+        ],
+        table=(header, rows),
+    )
+
+
+def control_sheet_pdf(
+    dossier: Dossier, agency: Agency, steps: list[StepOut], history: list[HistoryOut]
+) -> bytes:
+    return render_pdf(control_sheet_document(dossier, agency, steps, history))

@@ -40,6 +40,8 @@ from services.identity import repository as identity_repo
 from services.identity.dependencies import STAFF, allow
 from services.identity.models import Role
 from services.identity.principal import Principal
+from services.processes import service as processes
+from services.processes.schemas import StepOut
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -159,7 +161,76 @@ async def get_dossier(
 )
 async def get_history(code: str, session: SessionDep, principal: Reader) -> list[HistoryOut]:
     dossier = await service.get_or_404(session, principal, code)
-    return [HistoryOut.model_validate(h) for h in await repository.history(session, dossier.id)]
+    return [service.history_out(h) for h in await repository.history(session, dossier.id)]
+
+
+@router.get(
+    "/{code}/steps",
+    response_model=list[StepOut],
+    operation_id="list_dossier_steps",
+    summary="Steps of the dossier's internal process",
+    description="Every step of the process version the dossier runs under, with its holder, "
+    "deadline and result; an empty list for a dossier without a process.",
+    responses=error_responses(401, 403, 404),
+)
+async def list_steps(code: str, session: SessionDep, principal: Reader) -> list[StepOut]:
+    dossier = await service.get_or_404(session, principal, code)
+    now = utcnow()
+    return [processes.step_out(s, now) for s in await processes.steps_of(session, dossier.id)]
+
+
+@router.post(
+    "/{code}/steps/{n}/complete",
+    response_model=DossierOut,
+    operation_id="complete_dossier_step",
+    summary="Complete a step of the internal process",
+    description="The holder of step `n` (its agency; its role, or a leader) hands the dossier "
+    "on: the step is judged before / on / after its deadline and the next stage starts, with "
+    "its deadline counted in working time from now. 409 when `n` is not a current step or the "
+    "dossier waits for the applicant; 403 for another agency or role; 412 on a stale "
+    "`If-Match`.",
+    responses=error_responses(401, 403, 404, 409, 412, 422),
+)
+async def complete_step(
+    code: str,
+    n: Annotated[int, Path(ge=1, le=1000)],
+    session: SessionDep,
+    principal: Actor,
+    response: Response,
+    body: Annotated[NoteIn | None, Body()] = None,
+    if_match: IfMatch = None,
+) -> DossierOut:
+    dossier = await service.get_or_404(session, principal, code, for_update=True)
+    now = utcnow()
+    note = body.note if body else None
+    await service.complete_step(session, principal, dossier, n, note, now, if_match)
+    response.headers.update(_etag(dossier.version))
+    return service.to_out(dossier, now)
+
+
+@router.get(
+    "/{code}/control-sheet.pdf",
+    operation_id="get_dossier_control_sheet",
+    summary="Control sheet (Mẫu 05) as PDF",
+    description="Phiếu kiểm soát quá trình giải quyết hồ sơ: one row per step of the internal "
+    "process (handed over by, received by, times, deadline, result before / on / after), or "
+    "per transition for a dossier without a process.",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **error_responses(401, 403, 404)},
+)
+async def get_control_sheet(code: str, session: SessionDep, principal: Reader) -> Response:
+    dossier = await service.get_or_404(session, principal, code)
+    agency = await identity_repo.get_agency(session, dossier.receiving_agency_code)
+    assert agency is not None
+    now = utcnow()
+    steps = [processes.step_out(s, now) for s in await processes.steps_of(session, dossier.id)]
+    history = [service.history_out(h) for h in await repository.history(session, dossier.id)]
+    pdf = documents.control_sheet_pdf(dossier, agency, steps, history)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="control-sheet-{dossier.code}.pdf"'},
+    )
 
 
 @router.get(
@@ -260,6 +331,7 @@ def _action_route(action: Action, model: type[BaseModel], summary: str, text: st
         if_match: IfMatch = None,
     ) -> DossierOut:
         dossier = await service.get_or_404(session, principal, code, for_update=True)
+        processes.require_holder(principal, dossier)
         now = utcnow()
         await service.perform(
             session, principal, dossier, action, body, now, get_settings(), if_match

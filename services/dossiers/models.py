@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.calendar.workingtime import TimeUnit
@@ -169,6 +169,16 @@ class Dossier(TimestampMixin, Base):
     overdue_marked_at: Mapped[datetime | None]
     # The national portal's reference of an online filing: one dossier per filing.
     portal_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The process version the dossier runs under (None: no internal process, domain.md §4b).
+    process_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("procedure_processes.id", ondelete="RESTRICT")
+    )
+    # Agencies holding an active step: they see the dossier and only they may change it.
+    holder_agency_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(35)), default=list, server_default="{}"
+    )
+    # Where the dossier is in its process: {n, name, agency_code, role, started_at, due_at}.
+    current_step: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol

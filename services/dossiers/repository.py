@@ -11,9 +11,11 @@ from sqlalchemy import (
     Date,
     Table,
     Text,
+    any_,
     bindparam,
     false,
     func,
+    literal,
     or_,
     select,
     text,
@@ -31,12 +33,15 @@ from services.outbox.models import OutboxEvent
 
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:
-    """Staff and keys see the dossiers their agency receives or resolves; admins see all."""
+    """Staff and keys see the dossiers their agency receives, resolves or holds a step of;
+    admins see all."""
     if principal.is_admin:
         return true()
     return or_(
         Dossier.receiving_agency_code == principal.agency_code,
         Dossier.resolving_agency_code == principal.agency_code,
+        # Liên thông: an agency holding a step sees the dossier while it holds it.
+        literal(principal.agency_code) == any_(Dossier.holder_agency_codes),
     )
 
 

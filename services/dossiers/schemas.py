@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from services.core.types import InstantIn, LocalDateTime, Name, Text
 from services.dossiers.models import ApplicantKind, Channel, DossierStatus, Outcome, PortalSync
 from services.identity.schemas import AgencyCode
+from services.processes.schemas import CurrentStepOut, StepOut
 
 ProcedureCode = Annotated[str, StringConstraints(pattern=r"^\d\.\d{6}$")]
 IdNumber = Annotated[
@@ -148,6 +149,11 @@ class DossierOut(BaseModel):
     outcome: Outcome | None
     result_summary: str | None
     portal_sync: PortalSync
+    current_step: CurrentStepOut | None = Field(
+        default=None,
+        description="Where the dossier is in its procedure's internal process; null without one "
+        "or once the process is over.",
+    )
     version: int
     lookup_token: str | None = Field(
         default=None, description="Only in the create response: printed on the receipt."
@@ -165,6 +171,11 @@ class HistoryOut(BaseModel):
     note: str | None
     data: dict[str, Any]
     at: LocalDateTime
+    step: StepOut | None = Field(
+        default=None,
+        description="For `step-complete` rows: the step as completed (Mẫu 05 columns: handed "
+        "over by, received by, started, deadline, completed, result before / on / after).",
+    )
 
 
 class PublicDossierOut(BaseModel):

@@ -28,6 +28,7 @@ from services.dossiers.schemas import (
     DossierCreate,
     DossierOut,
     FeeOut,
+    HistoryOut,
     PaymentReceivedIn,
     PaymentRequestIn,
     PublicDossierOut,
@@ -37,6 +38,7 @@ from services.dossiers.schemas import (
 )
 from services.dossiers.workflow import (
     FINISHING,
+    TERMINAL,
     Action,
     TransitionError,
     code_prefix,
@@ -50,6 +52,8 @@ from services.outbox.models import OutboxEvent
 from services.outbox.service import event_values
 from services.procedures.models import SupplementClock
 from services.procedures.service import require_active_procedure
+from services.processes import service as processes
+from services.processes.schemas import CurrentStepOut, StepOut
 
 IMPORT_SCOPE = "dossiers:import"
 
@@ -102,6 +106,7 @@ def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> Dossier
         outcome=dossier.outcome,
         result_summary=dossier.result_summary,
         portal_sync=dossier.portal_sync,
+        current_step=CurrentStepOut(**dossier.current_step) if dossier.current_step else None,
         version=dossier.version,
         lookup_token=token,
     )
@@ -180,7 +185,11 @@ def _change_event(
     return event_values(
         "dossier.received" if received else "dossier.status_changed",
         dossier.code,
-        (dossier.receiving_agency_code, dossier.resolving_agency_code),
+        (
+            dossier.receiving_agency_code,
+            dossier.resolving_agency_code,
+            *dossier.holder_agency_codes,
+        ),
         {
             "dossier": to_out(dossier, now).model_dump(mode="json", exclude={"lookup_token"}),
             "from_status": from_status.value if from_status else None,
@@ -283,9 +292,16 @@ async def create(
         updated_at=now,
         code="",
         portal_ref=portal_ref,
+        process_id=None,
+        holder_agency_codes=[],
+        current_step=None,
     )
+    steps = []
     if status is DossierStatus.RECEIVED:
         await _start_clock(session, dossier, at)
+        process = await processes.current_process(session, procedure.code)
+        if process is not None:
+            steps = await processes.begin(session, dossier, process, at, principal.actor)
     local_day = as_local(at).date()
     history = _history_values(
         dossier,
@@ -303,6 +319,8 @@ async def create(
         history,
         _change_event(dossier, None, "create", now),
     )
+    if steps:
+        await processes.insert_steps(session, dossier.id, steps)
     # Inserted by the statement above: attach it as if loaded, so later changes are updates.
     make_transient_to_detached(dossier)
     session.add(dossier)
@@ -352,10 +370,12 @@ async def perform(
     note = getattr(body, "reason", None) or getattr(body, "note", None)
     # One action is one new version: no flush of half-applied changes while computing dates.
     with session.no_autoflush:
-        data = await _apply(session, dossier, action, body, now, settings)
+        data = await _apply(session, principal, dossier, action, body, now, settings)
     dossier.status = target
     if target in FINISHING:
         dossier.finished_at = now
+    if target in TERMINAL:
+        await processes.cancel_open(session, dossier)
     await session.flush()
     session.add(
         DossierHistory(
@@ -368,8 +388,79 @@ async def perform(
     return dossier
 
 
+# Steps move while the dossier is being worked on, not while it waits for the applicant.
+_STEPPING = (DossierStatus.RECEIVED, DossierStatus.IN_PROGRESS)
+
+
+async def complete_step(
+    session: AsyncSession,
+    principal: Principal,
+    dossier: Dossier,
+    n: int,
+    note: str | None,
+    now: datetime,
+    if_match: str | None = None,
+) -> Dossier:
+    """Completes step ``n`` of the dossier's process (its row locked by the caller): a history
+    row with the Mẫu 05 columns and a ``dossier.step_completed`` event, in this transaction."""
+    check_version(dossier, if_match)
+    if dossier.status not in _STEPPING:
+        raise Conflict(
+            f"dossier {dossier.code} is {dossier.status.value}: steps are completed while it is "
+            "received or in progress"
+        )
+    step, started = await processes.complete(session, principal, dossier, n, note, now)
+    dossier.updated_at = now  # a new version, even when only one of parallel steps ended
+    await session.flush()
+    snapshot = processes.step_out(step, now).model_dump(mode="json")
+    session.add(
+        DossierHistory(
+            dossier_id=dossier.id,
+            **_history_values(
+                dossier,
+                "step-complete",
+                dossier.status,
+                principal,
+                now,
+                note,
+                {"step": snapshot, "started": [s.n for s in started]},
+            ),
+        )
+    )
+    session.add(
+        OutboxEvent(
+            **event_values(
+                "dossier.step_completed",
+                dossier.code,
+                (
+                    dossier.receiving_agency_code,
+                    dossier.resolving_agency_code,
+                    step.agency_code,
+                    *dossier.holder_agency_codes,
+                ),
+                {
+                    "dossier": to_out(dossier, now).model_dump(
+                        mode="json", exclude={"lookup_token"}
+                    ),
+                    "step": snapshot,
+                },
+            )
+        )
+    )
+    await session.flush()
+    return dossier
+
+
+def history_out(row: DossierHistory) -> HistoryOut:
+    out = HistoryOut.model_validate(row)
+    if row.action == "step-complete" and isinstance(row.data.get("step"), dict):
+        out.step = StepOut.model_validate(row.data["step"])
+    return out
+
+
 async def _apply(
     session: AsyncSession,
+    principal: Principal,
     dossier: Dossier,
     action: Action,
     body: BaseModel | None,
@@ -380,6 +471,10 @@ async def _apply(
     if action is Action.ACCEPT:
         dossier.received_at = now
         await _start_clock(session, dossier, now)
+        process = await processes.current_process(session, dossier.procedure_code)
+        if process is not None:
+            steps = await processes.begin(session, dossier, process, now, principal.actor)
+            await processes.insert_steps(session, dossier.id, steps)
         return {"due_at": _iso(dossier.due_at)}
     if action is Action.ASSIGN:
         assert isinstance(body, AssignIn)
@@ -458,6 +553,7 @@ async def _supplement_received(
     before = dossier.due_at
     if dossier.supplement_clock is SupplementClock.RESTART:
         await _start_clock(session, dossier, now)
+        await processes.restart_active(session, dossier, now, None)
     elif dossier.supplement_requested_at is not None and dossier.due_at is not None:
         requested = dossier.supplement_requested_at
         # Covers the wait itself and the same span again after the old due date.
@@ -467,6 +563,7 @@ async def _supplement_received(
         if waited:
             hours = Decimal(waited.total_seconds()) / 3600
             dossier.due_at = calendar.add_working_time(dossier.due_at, hours)
+            await processes.restart_active(session, dossier, now, hours)
     dossier.supplement_requested_at = None
     dossier.resume_status = None
     return {

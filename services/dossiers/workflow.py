@@ -59,6 +59,8 @@ TRANSITIONS: Final[dict[Action, dict[S, S | _Resume]]] = {
 # Entering one of these sets `finished_at` (domain.md §4: the resolution, or the terminal state
 # when there is no resolution — `returned` always follows `resolved`).
 FINISHING: Final = frozenset({S.REFUSED, S.WITHDRAWN, S.STOPPED, S.RESOLVED})
+# The end of the road: nothing more happens to the dossier, so its unfinished steps close.
+TERMINAL: Final = frozenset({S.REFUSED, S.WITHDRAWN, S.STOPPED, S.RETURNED})
 
 _OFFICER = frozenset(
     {

@@ -2,12 +2,16 @@
 
 Good rows are upserted by code; bad rows are reported with their line and the reason, and never
 stop the others. A file that cannot be read as such a CSV raises :class:`ImportFileError`.
+
+An optional ``process`` column holds the procedure's internal process as the JSON list of steps
+that ``PUT /procedures/{code}/process`` takes; a changed process becomes a new version.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +21,17 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.calendar.service import office_hours
+from services.core.clock import utcnow
 from services.core.privacy import fold
+from services.core.settings import get_settings
+from services.identity import repository as identity_repo
 from services.procedures import repository
 from services.procedures.schemas import ProcedureCreate
 from services.procedures.service import procedure_values
+from services.processes import plan
+from services.processes import service as processes
+from services.processes.schemas import ProcessIn
 
 COLUMNS = (
     "code",
@@ -35,6 +46,7 @@ COLUMNS = (
     "source",
     "confidence",
     "notes",
+    "process",
 )
 # The others add nothing a procedure needs: the 15:00 rule is part of the same_day unit itself.
 REQUIRED_COLUMNS = (
@@ -78,9 +90,18 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    processes: int = 0
 
     def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {len(self.rejected)} rejected"
+        text = f"{self.created} created, {self.updated} updated, {len(self.rejected)} rejected"
+        return text + (f", {self.processes} process version(s) saved" if self.processes else "")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    procedure: ProcedureCreate
+    process: ProcessIn | None = None
 
 
 def sector_slug(sector_vi: str) -> str:
@@ -134,7 +155,25 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_rows(reader: csv.DictReader[str]) -> tuple[list[ProcedureCreate], list[Rejected]]:
+def _process(raw: str, procedure: ProcedureCreate) -> ProcessIn | None:
+    """The ``process`` cell: empty, or steps whose shares fit the procedure's time limit."""
+    if not raw:
+        return None
+    try:
+        process = ProcessIn.model_validate({"steps": json.loads(raw)})
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"process: not a JSON list of steps ({exc.msg})") from exc
+    except ValidationError as exc:
+        raise ValueError(f"process: {_reason(exc)}") from exc
+    hours_per_day = office_hours(get_settings()).hours_per_day
+    limit = procedure.time_limit
+    errors = plan.check([s.spec() for s in process.steps], limit.amount, limit.unit, hours_per_day)
+    if errors:
+        raise ValueError(f"process: {'; '.join(errors)}")
+    return process
+
+
+def parse_rows(reader: csv.DictReader[str]) -> tuple[list[Row], list[Rejected]]:
     """Valid procedures and rejected rows, in file order; no I/O beyond ``reader``."""
     header = reader.fieldnames
     if not header:
@@ -145,7 +184,7 @@ def parse_rows(reader: csv.DictReader[str]) -> tuple[list[ProcedureCreate], list
             f"missing required column(s) {', '.join(missing)}; "
             f"the header must have: {','.join(COLUMNS)}"
         )
-    procedures: list[ProcedureCreate] = []
+    procedures: list[Row] = []
     rejected: list[Rejected] = []
     first_line: dict[str, int] = {}
     line = reader.line_num + 1
@@ -162,7 +201,10 @@ def parse_rows(reader: csv.DictReader[str]) -> tuple[list[ProcedureCreate], list
                 reason = f"code {code} already given on line {first_line[code]}"
             else:
                 try:
-                    procedures.append(ProcedureCreate.model_validate(_procedure_input(row)))
+                    procedure = ProcedureCreate.model_validate(_procedure_input(row))
+                    procedures.append(
+                        Row(line, procedure, _process(row.get("process", ""), procedure))
+                    )
                     first_line[code] = line
                 except ValidationError as exc:
                     reason = _reason(exc)
@@ -176,7 +218,7 @@ def parse_rows(reader: csv.DictReader[str]) -> tuple[list[ProcedureCreate], list
     return procedures, rejected
 
 
-def read_catalogue(path: Path) -> tuple[list[ProcedureCreate], list[Rejected]]:
+def read_catalogue(path: Path) -> tuple[list[Row], list[Rejected]]:
     """Read and check the whole file before anything is written."""
     try:
         raw = path.read_bytes()
@@ -196,21 +238,56 @@ def read_catalogue(path: Path) -> tuple[list[ProcedureCreate], list[Rejected]]:
         raise ImportFileError(f"{path}: {exc}") from exc
 
 
+async def _unknown_agencies(session: AsyncSession, rows: list[Row]) -> dict[int, str]:
+    """line → reason, for processes naming an agency that does not exist."""
+    known: dict[str, bool] = {}
+    bad: dict[int, str] = {}
+    for row in rows:
+        for n, step in enumerate(row.process.steps if row.process else [], start=1):
+            code = step.agency_code
+            if code is None:
+                continue
+            if code not in known:
+                known[code] = await identity_repo.get_agency(session, code) is not None
+            if not known[code]:
+                bad.setdefault(row.line, f"process: step {n}: agency {code} does not exist")
+    return bad
+
+
 async def save_catalogue(
     session: AsyncSession,
-    procedures: list[ProcedureCreate],
+    rows: list[Row],
     rejected: list[Rejected],
     progress: Progress | None = None,
 ) -> ImportReport:
+    bad = await _unknown_agencies(session, rows)
     report = ImportReport(rejected=list(rejected))
-    total = len(procedures)
+    report.rejected += [
+        Rejected(r.line, r.procedure.code, bad[r.line]) for r in rows if r.line in bad
+    ]
+    report.rejected.sort(key=lambda r: r.line)
+    good = [r for r in rows if r.line not in bad]
+    total = len(good)
     for start in range(0, total, BATCH_SIZE):
-        batch = [procedure_values(p) for p in procedures[start : start + BATCH_SIZE]]
-        created = await repository.upsert_procedures(session, batch)
+        chunk = good[start : start + BATCH_SIZE]
+        created = await repository.upsert_procedures(
+            session, [procedure_values(r.procedure) for r in chunk]
+        )
         report.created += created
-        report.updated += len(batch) - created
+        report.updated += len(chunk) - created
+        for row in chunk:
+            if row.process is not None:
+                _, _, saved = await processes.put_process(
+                    session,
+                    row.procedure.code,
+                    row.process,
+                    "import",
+                    utcnow(),
+                    unless_unchanged=True,
+                )
+                report.processes += saved
         if progress is not None:
-            progress(start + len(batch), total)
+            progress(start + len(chunk), total)
     await session.flush()
     return report
 

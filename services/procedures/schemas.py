@@ -9,7 +9,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     Strict,
     StringConstraints,
     ValidationInfo,
@@ -19,7 +18,7 @@ from pydantic import (
 
 from services.calendar.workingtime import TimeUnit
 from services.core.privacy import nfc
-from services.core.types import Name, Text
+from services.core.types import Name, Number, Text
 from services.procedures.models import OnlineLevel, Procedure, SectorGroup, SupplementClock
 
 # [0-9], not \d: the regex engine's \d also matches other scripts' digits.
@@ -120,14 +119,8 @@ class TimeLimitPatch(BaseModel):
     value: TimeLimitValue | None = Field(default=None, description=VALUE_DOC, examples=[5])
 
 
-def _as_number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 class TimeLimitOut(BaseModel):
-    value: Annotated[Decimal, PlainSerializer(_as_number, return_type=float)] = Field(
-        description=VALUE_DOC
-    )
+    value: Number = Field(description=VALUE_DOC)
     unit: TimeUnit = Field(description=UNIT_DOC)
 
 

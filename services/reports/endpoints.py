@@ -24,6 +24,7 @@ from services.reports.schemas import (
     IndicatorOut,
     KpiReportOut,
     PeriodOut,
+    StepPunctualityOut,
     TargetsIn,
     TargetsOut,
 )
@@ -77,6 +78,10 @@ async def get_kpi_report(
         agency_code=scope.agency_code,
         sector_group=scope.sector_group,
         indicators=[IndicatorOut.model_validate(r, from_attributes=True) for r in results],
+        step_punctuality=[
+            StepPunctualityOut.model_validate(row)
+            for row in await kpi.step_punctuality(session, scope, utcnow())
+        ],
     )
 
 

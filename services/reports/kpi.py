@@ -309,3 +309,37 @@ async def report(
             )
         )
     return results
+
+
+async def step_punctuality(
+    session: AsyncSession, scope: ReportScope, now: datetime
+) -> list[dict[str, Any]]:
+    """Per agency: its process steps completed in the period, judged before / on / after their
+    deadline, and its active steps already late."""
+    agency = "s.agency_code = :agency" if scope.agency_code is not None else "TRUE"
+    group = "d.sector_group = :sector_group" if scope.sector_group is not None else "TRUE"
+    sql = f"""
+    SELECT s.agency_code,
+           count(*) FILTER (WHERE s.status = 'completed' AND s.completed_at >= :lo
+                            AND s.completed_at < :hi) AS completed,
+           count(*) FILTER (WHERE s.result = 'before' AND s.completed_at >= :lo
+                            AND s.completed_at < :hi) AS "before",
+           count(*) FILTER (WHERE s.result = 'on' AND s.completed_at >= :lo
+                            AND s.completed_at < :hi) AS "on",
+           count(*) FILTER (WHERE s.result = 'after' AND s.completed_at >= :lo
+                            AND s.completed_at < :hi) AS "after",
+           count(*) FILTER (WHERE s.status = 'active' AND s.due_at < :now) AS overdue_in_progress
+    FROM dossier_steps s JOIN dossiers d ON d.id = s.dossier_id
+    WHERE s.agency_code IS NOT NULL AND {agency} AND {group}
+      AND ((s.completed_at >= :lo AND s.completed_at < :hi)
+           OR (s.status = 'active' AND s.due_at < :now))
+    GROUP BY s.agency_code
+    ORDER BY s.agency_code
+    """  # noqa: S608
+    rows = (await session.execute(text(sql), {**scope.params(), "now": now})).mappings()
+    result = []
+    for row in rows:
+        done = row["completed"]
+        rate = Decimal(row["before"] + row["on"]) * 100 / done if done else None
+        result.append({**row, "on_time_rate": rounded(rate)})
+    return result

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.core.types import Number
 from services.identity.schemas import AgencyCode
 from services.reports.models import TargetKind
 
-
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-Number = Annotated[Decimal, PlainSerializer(_number, return_type=float)]
 KIND_DOC = "min: met when value ≥ target; max: met when value ≤ target"
 
 
@@ -39,11 +33,30 @@ class IndicatorOut(BaseModel):
     met: bool | None = Field(description="Judged on the exact value; null without a value")
 
 
+class StepPunctualityOut(BaseModel):
+    """Steps of internal processes an agency completed in the period (domain.md §4b)."""
+
+    agency_code: str
+    completed: int
+    before: int = Field(description="Completed before the deadline's day (trước hạn)")
+    on: int = Field(description="Completed on the deadline's day, not after it (đúng hạn)")
+    after: int = Field(description="Completed after the deadline (quá hạn)")
+    on_time_rate: Number | None = Field(
+        description="(before + on) ÷ completed, percent with 2 decimals; null without steps"
+    )
+    overdue_in_progress: int = Field(description="Active steps past their deadline now")
+
+
 class KpiReportOut(BaseModel):
     period: PeriodOut
     agency_code: str | None
     sector_group: str | None
     indicators: list[IndicatorOut]
+    step_punctuality: list[StepPunctualityOut] = Field(
+        default_factory=list,
+        description="Per agency holding steps: punctuality of its steps (the agency's own row "
+        "for an agency report)",
+    )
 
 
 class TargetIn(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import Body, FastAPI
 from pydantic import BaseModel, Field, create_model
 
 from services.dossiers.schemas import DossierOut
+from services.processes.schemas import StepOut
 from services.webhooks.schemas import EVENT_TYPES
 
 
@@ -16,6 +17,18 @@ class DossierChange(BaseModel):
     dossier: DossierOut = Field(description="The dossier after the change; order by `version`.")
     from_status: str | None = None
     action: str | None = None
+
+
+class StepCompleted(BaseModel):
+    dossier: DossierOut = Field(description="The dossier after the step; `current_step` is next.")
+    step: StepOut
+
+
+class StepOverdue(BaseModel):
+    dossier_code: str
+    procedure_name: str
+    dossier_due_at: datetime | None
+    step: StepOut
 
 
 class ApologyDraft(BaseModel):
@@ -50,6 +63,8 @@ _DATA: dict[str, type[BaseModel]] = {
     "dossier.status_changed": DossierChange,
     "dossier.overdue": DossierChange,
     "dossier.rescheduled": DossierChange,
+    "dossier.step_completed": StepCompleted,
+    "dossier.step_overdue": StepOverdue,
     "apology.drafted": ApologyDrafted,
     "apology.sent": ApologySent,
 }
@@ -64,7 +79,18 @@ _EXAMPLE_DOSSIER: dict[str, Any] = {
 
 def _example(event_type: str) -> dict[str, Any]:
     data: dict[str, Any]
-    if event_type.startswith("dossier."):
+    step = {
+        "n": 2,
+        "name": "Thẩm định hồ sơ",
+        "agency_code": "000.00.31.H56",
+        "due_at": "2026-11-24T11:30:00+07:00",
+        "status": "active",
+    }
+    if event_type == "dossier.step_overdue":
+        data = {"dossier_code": _EXAMPLE_DOSSIER["code"], "step": step}
+    elif event_type == "dossier.step_completed":
+        data = {"dossier": _EXAMPLE_DOSSIER, "step": {**step, "status": "completed"}}
+    elif event_type.startswith("dossier."):
         data = {"dossier": _EXAMPLE_DOSSIER, "from_status": "received", "action": "assign"}
     elif event_type == "apology.sent":
         data = {

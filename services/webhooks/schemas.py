@@ -13,6 +13,10 @@ EVENT_TYPES = {
     "dossier.received": "A dossier was received (in person, by post, or an accepted filing).",
     "dossier.status_changed": "A dossier changed status (every action of the lifecycle).",
     "dossier.overdue": "A dossier passed its due date unfinished.",
+    "dossier.step_completed": "A step of a dossier's internal process was completed (Mẫu 05 "
+    "row: deadline, result before / on / after); the next step's holder now sees the dossier.",
+    "dossier.step_overdue": "A step of a dossier's internal process passed its deadline "
+    "(reported once per step), before the dossier itself is late.",
     "dossier.rescheduled": "An apology moved a dossier's due date (once per dossier).",
     "apology.drafted": "The overdue scan drafted an apology (Mẫu 04).",
     "apology.sent": "An apology was sent: new due date, masked name, channel hints.",

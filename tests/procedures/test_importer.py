@@ -3,17 +3,19 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.cli import main
-from services.demo import seed_procedures
+from services.demo import seed_identity, seed_procedures, seed_processes
 from services.procedures.importer import (
     COLUMNS,
     ImportFileError,
@@ -54,6 +56,7 @@ def row(code: str, value: str = "3", unit: str = "working_days", **kw: str) -> s
         "source": "test",
         "confidence": "confirmed",
         "notes": "",
+        "process": "",
         **kw,
     }
     out = io.StringIO()
@@ -63,7 +66,7 @@ def row(code: str, value: str = "3", unit: str = "working_days", **kw: str) -> s
 
 def parse(text: str) -> tuple[list[str], dict[int, tuple[str, str]]]:
     good, bad = parse_rows(csv.DictReader(io.StringIO(text, newline="")))
-    return [p.code for p in good], {r.line: (r.code, r.reason) for r in bad}
+    return [p.procedure.code for p in good], {r.line: (r.code, r.reason) for r in bad}
 
 
 async def count(session: AsyncSession) -> int:
@@ -118,6 +121,10 @@ async def test_seed_demo_catalogue_is_idempotent(session: AsyncSession) -> None:
     second = await seed_procedures(session)
     assert (first.created, second.created, second.updated) == (28, 0, 28)
     assert await count(session) == 28
+    # The demo's liên thông process: one version however often the demo is seeded.
+    await seed_identity(session)
+    assert (await seed_processes(session)).endswith("(saved), step 2 at 000.01.31.H56")
+    assert "version 1 (unchanged)" in await seed_processes(session)
 
 
 def test_bad_rows_are_rejected_with_line_and_reason() -> None:
@@ -208,3 +215,52 @@ async def test_cli_imports_and_reports(tmp_path: Path, engine: AsyncEngine) -> N
     finally:
         async with engine.begin() as conn:
             await conn.execute(delete(Procedure).where(Procedure.code.like("8.%")))
+
+
+def _steps(*shares: tuple[float, str], agency: str | None = None) -> str:
+    return json.dumps(
+        [
+            {
+                "name": f"Bước {i}",
+                "role": "officer",
+                "agency_code": agency,
+                "share": {"value": v, "unit": u},
+            }
+            for i, (v, u) in enumerate(shares, start=1)
+        ]
+    )
+
+
+async def test_process_column_imports_versions_once(
+    session: AsyncSession, seed: Any, tmp_path: Path
+) -> None:
+    from services.processes.models import ProcedureProcess
+    from tests.conftest import OTHER_AGENCY
+
+    text = "\n".join(
+        [
+            HEADER,
+            row("1.000001", process=_steps((1, "working_days"), (2, "working_days"))).strip(),
+            row("1.000002", process=_steps((1, "working_days"))).strip(),  # 8 h of 24
+            row("1.000003", process="[{not json").strip(),
+            row("1.000004", process=_steps((3, "working_days"), agency="NO.SUCH")).strip(),
+            row(
+                "1.000005",
+                process=_steps((0.5, "fraction"), (0.5, "fraction"), agency=OTHER_AGENCY),
+            ).strip(),
+        ]
+    )
+    path = tmp_path / "catalogue.csv"
+    path.write_text(text + "\n", encoding="utf-8")
+    report = await import_procedures(session, path)
+    again = await import_procedures(session, path)
+    reasons = {r.code: r.reason for r in report.rejected}
+    assert set(reasons) == {"1.000002", "1.000003", "1.000004"}
+    assert "8 working hours" in reasons["1.000002"]
+    assert reasons["1.000003"].startswith("process: not a JSON list")
+    assert reasons["1.000004"] == "process: step 1: agency NO.SUCH does not exist"
+    assert (report.created, report.processes) == (2, 2)
+    assert (again.updated, again.processes) == (2, 0)
+    assert await session.get(Procedure, "1.000004") is None
+    versions = list(await session.scalars(select(ProcedureProcess.procedure_code)))
+    assert sorted(versions) == ["1.000001", "1.000005"]

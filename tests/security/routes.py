@@ -109,6 +109,7 @@ def fill_path(path: str, dossier_code: str) -> str:
     values = {
         "date": "2026-09-02",
         "year": "2026",
+        "n": "1",  # a step number
     }
     if path.startswith("/api/v1/dossiers/{code}"):
         values["code"] = dossier_code

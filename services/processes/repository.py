@@ -1,0 +1,63 @@
+"""Queries over dossier steps: the "my work" list and the late steps of the overdue scan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.dossiers.models import Dossier
+from services.processes.models import DossierStep, StepStatus
+
+
+async def work_items(
+    session: AsyncSession,
+    agency_code: str | None,
+    roles: frozenset[str] | None,
+    overdue: bool | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    now: datetime,
+) -> list[Row[tuple[DossierStep, Dossier]]]:
+    """Active steps held by ``agency_code`` (None: every agency), earliest deadline first — so
+    the overdue ones come first. ``roles`` None: every role."""
+    stmt = (
+        select(DossierStep, Dossier)
+        .join(Dossier, Dossier.id == DossierStep.dossier_id)
+        .where(DossierStep.status == StepStatus.ACTIVE)
+        .order_by(DossierStep.due_at, DossierStep.id)
+        .limit(limit)
+    )
+    if agency_code is not None:
+        stmt = stmt.where(DossierStep.agency_code == agency_code)
+    if roles is not None:
+        stmt = stmt.where(DossierStep.role.in_(sorted(roles)))
+    if overdue is not None:
+        stmt = stmt.where(DossierStep.due_at < now if overdue else DossierStep.due_at >= now)
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(DossierStep.due_at, DossierStep.id)
+            > tuple_(literal(after[0]), literal(after[1]))
+        )
+    return list((await session.execute(stmt)).tuples())  # type: ignore[arg-type]
+
+
+async def claim_late_steps(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[Row[tuple[DossierStep, Dossier]]]:
+    """Active steps past their deadline and not yet reported, locked with SKIP LOCKED so that
+    several workers split them; the caller marks them in the same transaction."""
+    stmt = (
+        select(DossierStep, Dossier)
+        .join(Dossier, Dossier.id == DossierStep.dossier_id)
+        .where(
+            DossierStep.status == StepStatus.ACTIVE,
+            DossierStep.overdue_at.is_(None),
+            DossierStep.due_at < now,
+        )
+        .order_by(DossierStep.due_at)
+        .limit(limit)
+        .with_for_update(of=DossierStep, skip_locked=True)
+    )
+    return list((await session.execute(stmt)).tuples())  # type: ignore[arg-type]
