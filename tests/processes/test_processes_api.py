@@ -368,3 +368,27 @@ async def test_dossiers_without_a_process_work_as_before(
     pdf = await client.get(f"{API}/{created['code']}/control-sheet.pdf", headers=officer)
     text = _pdf_text(pdf.content)
     assert "PHIẾU KIỂM SOÁT" in text and "assign" in text
+
+
+async def test_a_supplement_restarts_the_steps_clock(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any, clock: Clock
+) -> None:
+    await _put_process(client, login)
+    officer = await login("officer")
+    clock(vn(2026, 3, 2, 8, 0))
+    code = (await _receive(client, login))["code"]
+    clock(vn(2026, 3, 2, 9, 0))
+    asked = await client.post(
+        f"{API}/{code}/request-supplement",
+        headers=officer,
+        json={"reason": "Thiếu giấy tờ", "missing_documents": ["CCCD"]},
+    )
+    assert asked.status_code == 200, asked.text
+    # While the applicant completes the file, the step cannot be completed.
+    assert (await _complete(client, login, "officer", code, 1)).status_code == 409
+    clock(vn(2026, 3, 4, 14, 0))
+    back = await client.post(f"{API}/{code}/supplement-received", headers=officer)
+    assert back.status_code == 200, back.text
+    # Clock `restart` (MARITAL): the step gets its 4 working hours again from 14:00.
+    assert back.json()["current_step"]["due_at"] == "2026-03-05T08:30:00+07:00"  # 3 h + 1 h
+    assert back.json()["current_step"]["started_at"] == "2026-03-02T08:00:00+07:00"
