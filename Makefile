@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SERVICES := deploy/local/services.sh
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install services-up services-down services-status lint openapi bench-api bench-scan bench-portal bench-webhooks bench-kpi
+.PHONY: run test install services-up services-down services-status lint audit openapi bench-api bench-scan bench-portal bench-webhooks bench-kpi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV) || { echo "motcua: python3 -m venv failed; install python3-venv" >&2; exit 1; }
@@ -20,10 +20,14 @@ run: install
 
 test: install
 	@exports="$$($(SERVICES) up)" || exit 1; eval "$$exports"; \
-	  $(VENV)/bin/ruff check . && $(VENV)/bin/mypy && $(VENV)/bin/pytest
+	  $(VENV)/bin/ruff check . && $(VENV)/bin/mypy && $(PY) deploy/local/audit.py && \
+	  $(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/mypy
+
+audit: install
+	$(PY) deploy/local/audit.py
 
 openapi: install
 	$(VENV)/bin/motcua export-openapi
