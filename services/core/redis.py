@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 
 from fastapi import Request
@@ -10,7 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.core.errors import TooManyRequests
-from services.core.settings import get_settings
+from services.core.settings import Settings, get_settings
 
 logger = logging.getLogger("motcua.redis")
 
@@ -52,7 +53,29 @@ async def reset_limit(key: str) -> None:
         return
 
 
-async def limit_public(request: Request) -> None:
-    """Dependency of every public endpoint: a per-address budget per minute."""
-    client = request.client.host if request.client else "-"
-    await rate_limit(f"public:{client}", get_settings().public_rate_limit_per_minute, 60)
+AddressLimit = Callable[[Request], Awaitable[None]]
+
+
+def per_address(
+    bucket: str, budget: Callable[[Settings], int], window_seconds: int
+) -> AddressLimit:
+    """A dependency that allows ``budget(settings)`` requests per client address and window.
+
+    The returned function carries ``rate_limit_bucket``, by which the test of the route table
+    checks that no public route goes without one.
+    """
+
+    async def limit(request: Request) -> None:
+        client = request.client.host if request.client else "-"
+        await rate_limit(f"{bucket}:{client}", budget(get_settings()), window_seconds)
+
+    limit.rate_limit_bucket = bucket  # type: ignore[attr-defined]
+    return limit
+
+
+# Citizens' lookups, ratings and the list of published answers.
+limit_public = per_address("public", lambda s: s.public_rate_limit_per_minute, 60)
+# The catalogue is read by kiosks and the commune's portal server from one address each.
+limit_catalogue = per_address("catalogue", lambda s: s.public_catalogue_rate_limit_per_minute, 60)
+# Anonymous feedback (PAKN): enough for a family per hour, not for a flood.
+limit_feedback_intake = per_address("feedback", lambda s: s.feedback_intake_per_hour, 3600)

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     reference_cache_seconds: float = Field(default=10, ge=0, le=300)
     # Public lookups per client address and minute: a citizen checks a few times, a scraper many.
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
+    # The public catalogue per client address and minute: a portal server or kiosk reads it
+    # often from one address; answers are cached (ETag), so the budget is larger.
+    public_catalogue_rate_limit_per_minute: int = Field(default=600, ge=1)
     # Checking the database at start-up turns a wrong URL into one clear line instead of 500s later.
     startup_check: bool = True
 

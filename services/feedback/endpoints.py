@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Path, Query, status
 from pydantic import BaseModel
 
 from services.core.clock import utcnow
 from services.core.db import SessionDep
 from services.core.errors import Unprocessable, error_responses
 from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
-from services.core.redis import limit_public, rate_limit
+from services.core.redis import limit_feedback_intake, limit_public
 from services.core.routing import with_body
 from services.core.settings import get_settings
 from services.feedback import repository, service
@@ -48,11 +48,6 @@ Handler = Annotated[
 FeedbackCode = Annotated[str, Path(max_length=32)]
 
 
-async def limit_intake(request: Request) -> None:
-    client = request.client.host if request.client else "-"
-    await rate_limit(f"feedback:{client}", get_settings().feedback_intake_per_hour, 3600)
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -64,7 +59,7 @@ async def limit_intake(request: Request) -> None:
     "phone and address are required by Decree 20/2008. The agency addressed is `agency_code`, "
     "or the receiving agency of `dossier_code`. Answers the code to follow it with "
     "(`PAKN-YYMMDD-NNNN`). Rate-limited per address (429 with `Retry-After`).",
-    dependencies=[Depends(limit_intake)],
+    dependencies=[Depends(limit_feedback_intake)],
     responses=error_responses(422, 429),
 )
 async def create_feedback(data: FeedbackCreate, session: SessionDep) -> FeedbackReceipt:

@@ -7,12 +7,13 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from services.core.db import SessionDep
 from services.core.errors import NotFound, error_responses
 from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.redis import limit_catalogue
 from services.procedures import repository
 from services.procedures.models import OnlineLevel, Procedure, SectorGroup
 from services.procedures.schemas import (
@@ -22,7 +23,9 @@ from services.procedures.schemas import (
     TimeLimitOut,
 )
 
-public_router = APIRouter(prefix="/api/v1/public/procedures", tags=["public"])
+public_router = APIRouter(
+    prefix="/api/v1/public/procedures", tags=["public"], dependencies=[Depends(limit_catalogue)]
+)
 
 # Kiosks and the portal may reuse an answer this long without asking; after that a
 # conditional request costs one query and an empty 304.
@@ -84,8 +87,9 @@ _CACHED_RESPONSES: dict[int | str, dict[str, Any]] = {
     description="No login. Procedures in force, ordered by code: name, sector, time limit, fee, "
     "online level, boundary-free flag. `q` matches the name ignoring case and diacritics "
     "(`dang ky khai sinh` finds *Thủ tục đăng ký khai sinh*). Answers carry an `ETag` and "
-    "`Cache-Control`; send `If-None-Match` to get 304 when nothing changed.",
-    responses={**_CACHED_RESPONSES, **error_responses(422)},
+    "`Cache-Control`; send `If-None-Match` to get 304 when nothing changed. Rate-limited per "
+    "address (`MOTCUA_PUBLIC_CATALOGUE_RATE_LIMIT_PER_MINUTE`, 429 with `Retry-After`).",
+    responses={**_CACHED_RESPONSES, **error_responses(422, 429)},
 )
 async def public_list_procedures(
     session: SessionDep,
@@ -123,7 +127,7 @@ async def public_list_procedures(
     summary="A published procedure",
     description="No login; 404 for an unknown or withdrawn procedure. `ETag` / "
     "`If-None-Match` as for the list.",
-    responses={**_CACHED_RESPONSES, **error_responses(404)},
+    responses={**_CACHED_RESPONSES, **error_responses(404, 429)},
 )
 async def public_get_procedure(
     code: Annotated[str, Path(max_length=8)],

@@ -44,6 +44,7 @@ class RouteInfo:
     rules: tuple[Rule, ...]
     authenticated: bool  # depends on current_principal somewhere
     has_body: bool
+    rate_limit_buckets: tuple[str, ...] = ()  # per-address limits among its dependencies
 
     @property
     def id(self) -> str:
@@ -95,6 +96,9 @@ def route_table() -> tuple[RouteInfo, ...]:
                     rules=tuple(rules),
                     authenticated=current_principal in calls,
                     has_body=route.body_field is not None,
+                    rate_limit_buckets=tuple(
+                        c.rate_limit_bucket for c in calls if hasattr(c, "rate_limit_bucket")
+                    ),
                 )
             )
     return tuple(table)
