@@ -103,7 +103,7 @@ def _import_procedures(args: argparse.Namespace) -> int:
 
 
 def _run_job(args: argparse.Namespace) -> int:
-    from services.core.db import get_engine
+    from services.core.db import dispose_engines
     from services.core.logging import configure_logging
     from services.worker.main import JOBS
 
@@ -113,7 +113,7 @@ def _run_job(args: argparse.Namespace) -> int:
         try:
             return await JOBS[args.name]({})
         finally:
-            await get_engine().dispose()
+            await dispose_engines()
 
     result = asyncio.run(run())
     print(f"{args.name}: " + ", ".join(f"{k}={v}" for k, v in result.items()))

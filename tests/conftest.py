@@ -90,6 +90,8 @@ async def engine(migrated_database: str) -> AsyncIterator[AsyncEngine]:
         get_settings,
         core_db.get_engine,
         core_db.get_sessionmaker,
+        core_db.get_report_engine,
+        core_db.get_report_sessionmaker,
         core_redis.get_redis,
     ):
         cached.cache_clear()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.db import get_engine, get_sessionmaker
+from services.core.db import dispose_engines, get_sessionmaker
 
 
 @asynccontextmanager
@@ -18,7 +18,7 @@ async def command_session() -> AsyncIterator[AsyncSession]:
         async with get_sessionmaker()() as session, session.begin():
             yield session
     finally:
-        await get_engine().dispose()
+        await dispose_engines()
 
 
 def progress(done: int, total: int, label: str, width: int = 30) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlalchemy import Delete, Insert, Update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -14,20 +18,57 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
-from services.core.settings import get_settings
+from services.core.settings import Settings, get_settings
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
+
+
+def engine_options(settings: Settings, pool_size: int) -> dict[str, Any]:
+    """Pool and driver options shared by the primary's and the replica's engines."""
+    connect_args: dict[str, Any] = {"statement_cache_size": settings.db_statement_cache_size}
+    if settings.db_statement_cache_size == 0:
+        # PgBouncer in transaction mode (SQLAlchemy's asyncpg notes): no statement outlives
+        # its transaction, so neither cache may keep one and names must never repeat.
+        connect_args["prepared_statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
+    return {
+        "pool_size": pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "connect_args": connect_args,
+        # No pre-ping: it costs a round trip per request; a dead connection is invalidated on
+        # its first error and the request answers 503 (see errors.database_down).
+    }
 
 
 @lru_cache
 def get_engine() -> AsyncEngine:
     settings = get_settings()
     return create_async_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        # No pre-ping: it costs a round trip per request; a dead connection is invalidated on
-        # its first error and the request answers 503 (see errors.database_down).
+        settings.database_url, **engine_options(settings, settings.db_pool_size)
     )
+
+
+@lru_cache
+def get_report_engine() -> AsyncEngine:
+    """The read replica's engine; the primary's when no replica is configured."""
+    settings = get_settings()
+    if settings.reports_database_url is None:
+        return get_engine()
+    return create_async_engine(
+        settings.reports_database_url, **engine_options(settings, settings.reports_db_pool_size)
+    )
+
+
+async def dispose_engines() -> None:
+    """Closes the pools (primary and replica) so that a command or worker can exit cleanly."""
+    report = get_report_engine()
+    await get_engine().dispose()
+    if report is not get_engine():
+        await report.dispose()
 
 
 @lru_cache
@@ -35,9 +76,10 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False)
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
-    """Commit when the request succeeded, roll back when it raised."""
-    async with get_sessionmaker()() as session:
+@asynccontextmanager
+async def unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """Commit when the block succeeded, roll back when it raised."""
+    async with maker() as session:
         try:
             yield session
         except BaseException:
@@ -45,6 +87,11 @@ async def get_session() -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(get_sessionmaker()) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
@@ -58,3 +105,33 @@ async def get_read_connection() -> AsyncIterator[AsyncConnection]:
 
 
 ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection)]
+
+
+class ReportRoutingSession(Session):
+    """Reads go to the replica; writes (the calendar's lazy seeding) go to the primary.
+
+    A text statement is taken for a read: a write in one would fail on the read-only replica,
+    loudly, rather than land anywhere unexpected.
+    """
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Engine:
+        if self._flushing or isinstance(clause, Insert | Update | Delete):
+            return get_engine().sync_engine
+        return get_report_engine().sync_engine
+
+
+@lru_cache
+def get_report_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(sync_session_class=ReportRoutingSession, expire_on_commit=False)
+
+
+async def get_report_session(session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """For the reports' heavy reads: the request's own session unless a replica is configured."""
+    if get_settings().reports_database_url is None:
+        yield session
+        return
+    async with unit_of_work(get_report_sessionmaker()) as reader:
+        yield reader
+
+
+ReportSessionDep = Annotated[AsyncSession, Depends(get_report_session)]

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     # 767 req/s with 20 and no overflow); requests wait for a pooled one instead.
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
+    # asyncpg's per-connection cache of prepared statements. 0 behind PgBouncer in transaction
+    # mode, where a connection's prepared statements vanish between transactions: the caches
+    # are then off and every statement gets a unique name.
+    db_statement_cache_size: int = Field(default=100, ge=0, le=10_000)
+    # A read replica for the KPI report and Biểu 06, the heaviest reads; unset = the primary.
+    # The calendar's lazy seeding still writes to the primary.
+    reports_database_url: str | None = None
+    reports_db_pool_size: int = Field(default=5, ge=1, le=200)
 
     portal_url: str = "http://127.0.0.1:8090"
     portal_username: str = "motcua"
@@ -113,10 +121,10 @@ class Settings(BaseSettings):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "reports_database_url")
     @classmethod
-    def _async_driver(cls, value: str) -> str:
-        if not value.startswith("postgresql+asyncpg://"):
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("postgresql+asyncpg://"):
             raise ValueError("must start with postgresql+asyncpg://")
         return value
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.clock import utcnow
-from services.core.db import SessionDep
+from services.core.db import ReportSessionDep, SessionDep
 from services.core.errors import error_responses
 from services.core.settings import get_settings
 from services.identity import repository as identity_repo
@@ -61,7 +61,7 @@ GroupQuery = Annotated[SectorGroup | None, Query(description=SECTOR_GROUP_DOC)]
     responses=error_responses(401, 403, 422),
 )
 async def get_kpi_report(
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: Reader,
     period: PeriodQuery = None,
     from_: FromQuery = None,
@@ -153,7 +153,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     },
 )
 async def get_form_06(
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: Reader,
     period: PeriodQuery = None,
     from_: FromQuery = None,

@@ -28,9 +28,9 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    from services.core.db import get_engine
+    from services.core.db import dispose_engines
 
-    await get_engine().dispose()
+    await dispose_engines()
 
 
 async def ping(ctx: dict[str, Any]) -> str:

@@ -1,0 +1,87 @@
+"""Database settings for a province's deployment: PgBouncer and a read replica for reports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import event, insert, select, text
+
+from services.calendar.models import CalendarDay
+from services.core import db as core_db
+from services.core.settings import Settings, get_settings
+from tests.conftest import TEST_DATABASE_URL, LoginFn
+
+
+def test_pgbouncer_mode_turns_statement_caches_off() -> None:
+    default = core_db.engine_options(Settings(), 20)["connect_args"]
+    assert default == {"statement_cache_size": 100}
+    options = core_db.engine_options(Settings(db_statement_cache_size=0), 20)
+    args = options["connect_args"]
+    assert args["statement_cache_size"] == 0 and args["prepared_statement_cache_size"] == 0
+    names = {args["prepared_statement_name_func"]() for _ in range(3)}
+    assert len(names) == 3  # never the same name twice
+
+
+def test_a_replica_url_must_use_asyncpg() -> None:
+    with pytest.raises(ValueError, match="postgresql\\+asyncpg"):
+        Settings(reports_database_url="postgresql://replica/motcua")
+
+
+@pytest_asyncio.fixture
+async def replica(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str]]:
+    """Reports read from a second engine (here on the same database); yields the statements
+    that engine ran."""
+    monkeypatch.setattr(get_settings(), "reports_database_url", TEST_DATABASE_URL)
+    core_db.get_report_engine.cache_clear()
+    core_db.get_report_sessionmaker.cache_clear()
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = core_db.get_report_engine()
+    assert engine is not core_db.get_engine()
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine.sync_engine, "before_cursor_execute", record)
+    # The report's lazy calendar seeding was committed on the primary, outside the test's
+    # rolled-back transaction: seeding is lazy and idempotent, so removing it is safe.
+    async with core_db.get_engine().begin() as conn:
+        await conn.execute(text("DELETE FROM calendar_days WHERE source = 'seed'"))
+        await conn.execute(text("DELETE FROM calendar_seeded_years"))
+    await engine.dispose()
+    core_db.get_report_engine.cache_clear()
+    core_db.get_report_sessionmaker.cache_clear()
+    monkeypatch.undo()
+
+
+async def test_reads_go_to_the_replica_and_writes_to_the_primary(replica: list[str]) -> None:
+    session = core_db.get_report_sessionmaker()()
+    try:
+        sync = session.sync_session
+        assert sync.get_bind(clause=select(CalendarDay)) is core_db.get_report_engine().sync_engine
+        assert sync.get_bind(clause=text("SELECT 1")) is core_db.get_report_engine().sync_engine
+        write = insert(CalendarDay).values(
+            day="2026-01-01", kind="holiday", name="x", source="seed"
+        )
+        assert sync.get_bind(clause=write) is core_db.get_engine().sync_engine
+        assert await session.scalar(text("SELECT 41 + 1")) == 42
+    finally:
+        await session.close()
+    assert replica == ["SELECT 41 + 1"]
+
+
+async def test_the_kpi_report_reads_from_the_replica(
+    client: httpx.AsyncClient, login: LoginFn, replica: list[str]
+) -> None:
+    headers = await login("admin")
+    resp = await client.get("/api/v1/reports/kpi?period=2026-Q1", headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert any("FROM dossiers" in s for s in replica)
+    assert any("FROM ratings" in s for s in replica)
+    form = await client.get("/api/v1/reports/form-06?period=2026-Q1", headers=headers)
+    assert form.status_code == 200, form.text
