@@ -13,8 +13,15 @@ from services.apologies.models import ApologyStatus
 from services.apologies.schemas import ApologyOut, ApproveIn
 from services.core.clock import utcnow
 from services.core.db import SessionDep
-from services.core.errors import Unprocessable, error_responses
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.errors import error_responses
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_instant,
+    decode_keyset,
+    encode_cursor,
+)
 from services.identity.dependencies import STAFF, allow
 from services.identity.models import Role
 from services.identity.principal import Principal
@@ -42,13 +49,9 @@ async def list_apologies(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ApologyOut]:
-    after = decode_cursor(cursor, 2)
-    key = None
-    if after:
-        try:
-            key = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-        except (TypeError, ValueError):
-            raise Unprocessable("cursor: not a cursor returned by this API") from None
+    key: tuple[datetime, uuid.UUID] | None = decode_keyset(
+        cursor, cursor_instant, lambda v: uuid.UUID(str(v))
+    )
     rows = await repository.list_visible(session, principal, status, key, limit)
     next_cursor = (
         encode_cursor([rows[-1].drafted_at.isoformat(), str(rows[-1].id)])

@@ -12,7 +12,14 @@ from services.core.clock import utcnow
 from services.core.db import ReadConnectionDep, SessionDep
 from services.core.errors import Conflict, error_responses
 from services.core.idempotency import once
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_int,
+    decode_keyset,
+    encode_cursor,
+)
 from services.core.redis import limit_public
 from services.core.routing import with_body
 from services.core.security import lookup_token
@@ -125,10 +132,10 @@ async def list_dossiers(
         received_to=received_to,
         q=q,
     )
-    after = decode_cursor(cursor, 1)
+    after = decode_keyset(cursor, cursor_int)
     now = utcnow()
     rows = await repository.list_visible(
-        session, principal, filters, int(after[0]) if after else None, limit, now
+        session, principal, filters, after[0] if after else None, limit, now
     )
     next_cursor = encode_cursor([rows[-1].id]) if len(rows) == limit else None
     return Page(items=[service.to_out(d, now) for d in rows], next_cursor=next_cursor)

@@ -10,8 +10,16 @@ from pydantic import BaseModel
 
 from services.core.clock import utcnow
 from services.core.db import SessionDep
-from services.core.errors import Unprocessable, error_responses
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.errors import error_responses
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_instant,
+    cursor_int,
+    decode_keyset,
+    encode_cursor,
+)
 from services.core.redis import limit_feedback_intake, limit_public
 from services.core.routing import with_body
 from services.core.settings import get_settings
@@ -92,18 +100,12 @@ async def list_feedback(
     cursor: CursorQuery = None,
 ) -> Page[FeedbackOut]:
     filters = ListFilters(state=state, classification=classification, overdue=overdue)
-    after = decode_cursor(cursor, 1)
-    before_id = _int_cursor(after[0]) if after else None
+    after = decode_keyset(cursor, cursor_int)
+    before_id = after[0] if after else None
     now = utcnow()
     rows = await repository.list_visible(session, principal, filters, before_id, limit, now)
     next_cursor = encode_cursor([rows[-1].id]) if len(rows) == limit else None
     return Page(items=[service.to_out(f, now) for f in rows], next_cursor=next_cursor)
-
-
-def _int_cursor(value: Any) -> int:
-    if not isinstance(value, int):
-        raise Unprocessable("cursor: not a cursor returned by this API")
-    return value
 
 
 @router.get(
@@ -234,13 +236,7 @@ async def public_list_feedback(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[PublicFeedbackOut]:
-    after = decode_cursor(cursor, 2)
-    key = None
-    if after:
-        try:
-            key = (datetime.fromisoformat(after[0]), _int_cursor(after[1]))
-        except (TypeError, ValueError):
-            raise Unprocessable("cursor: not a cursor returned by this API") from None
+    key: tuple[datetime, int] | None = decode_keyset(cursor, cursor_instant, cursor_int)
     rows = await repository.list_published(session, key, limit, agency_code, procedure_code)
     next_cursor = None
     if len(rows) == limit and rows[-1].published_at is not None:

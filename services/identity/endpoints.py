@@ -10,7 +10,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from services.core.db import SessionDep
 from services.core.errors import NotFound, error_responses
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_str,
+    decode_keyset,
+    encode_cursor,
+)
 from services.core.redis import rate_limit, reset_limit
 from services.core.settings import get_settings
 from services.identity import repository, service
@@ -103,7 +110,7 @@ async def create_agency(data: AgencyCreate, session: SessionDep, _: AdminOnly) -
 async def list_agencies(
     session: SessionDep, principal: AnyStaff, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[AgencyOut]:
-    after = decode_cursor(cursor, 1)
+    after = decode_keyset(cursor, cursor_str)
     rows = await repository.list_agencies(session, principal, after[0] if after else None, limit)
     next_cursor = encode_cursor([rows[-1].code]) if len(rows) == limit else None
     return Page(items=[AgencyOut.model_validate(r) for r in rows], next_cursor=next_cursor)
@@ -169,7 +176,7 @@ async def list_users(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UserOut]:
-    after = decode_cursor(cursor, 1)
+    after = decode_keyset(cursor, cursor_str)
     rows = await repository.list_users(
         session, principal, agency_code, after[0] if after else None, limit
     )
@@ -204,7 +211,7 @@ async def create_api_key(data: ApiKeyCreate, session: SessionDep, _: AdminOnly) 
 async def list_api_keys(
     session: SessionDep, _: AdminOnly, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[ApiKeyOut]:
-    after = decode_cursor(cursor, 1)
+    after = decode_keyset(cursor, cursor_str)
     rows = await repository.list_api_keys(session, after[0] if after else None, limit)
     next_cursor = encode_cursor([rows[-1].prefix]) if len(rows) == limit else None
     return Page(items=[ApiKeyOut.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 from services.core import idempotency
 from services.core.db import SessionDep
 from services.core.errors import error_responses
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_str,
+    decode_keyset,
+    encode_cursor,
+)
 from services.identity.dependencies import STAFF, Rule, allow
 from services.identity.models import Role
 from services.identity.principal import Principal
@@ -118,7 +125,7 @@ async def list_procedures(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ProcedureOut]:
-    after = decode_cursor(cursor, 1)
+    after = decode_keyset(cursor, cursor_str)
     rows = await repository.list_procedures(
         session,
         sector_group=sector_group,

@@ -12,7 +12,14 @@ from pydantic import BaseModel, Field
 
 from services.core.db import SessionDep
 from services.core.errors import NotFound, error_responses
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_str,
+    decode_keyset,
+    encode_cursor,
+)
 from services.core.redis import limit_catalogue
 from services.procedures import repository
 from services.procedures.models import OnlineLevel, Procedure, SectorGroup
@@ -103,7 +110,7 @@ async def public_list_procedures(
     cursor: CursorQuery = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    after = decode_cursor(cursor, 1)
+    after = decode_keyset(cursor, cursor_str)
     rows = await repository.list_procedures(
         session,
         sector_group=sector_group,

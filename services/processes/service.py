@@ -19,7 +19,7 @@ from services.calendar.workingtime import TimeUnit
 from services.core.cache import TTLCache
 from services.core.clock import as_local
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from services.core.pagination import Page, decode_cursor, encode_cursor
+from services.core.pagination import Page, cursor_instant, cursor_int, decode_keyset, encode_cursor
 from services.core.settings import get_settings
 from services.dossiers.models import Dossier
 from services.identity import service as identity_service
@@ -473,13 +473,7 @@ async def list_work_items(
     if agency_code is not None and not principal.sees_agency(agency_code):
         raise Forbidden("You can only list your own agency's work")
     agency = agency_code or (None if principal.is_admin else principal.agency_code)
-    after = decode_cursor(cursor, 2)
-    position = None
-    if after is not None:
-        try:
-            position = (datetime.fromisoformat(str(after[0])), int(after[1]))
-        except (TypeError, ValueError) as exc:
-            raise Unprocessable("cursor: not a cursor returned by this API") from exc
+    position = decode_keyset(cursor, cursor_instant, cursor_int)
     rows = await repository.work_items(
         session, agency, _roles_seen(principal, role), overdue, position, limit, now
     )

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Query, status
 from services.core.clock import utcnow
 from services.core.db import SessionDep
 from services.core.errors import error_responses
-from services.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.core.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_int,
+    decode_keyset,
+    encode_cursor,
+)
 from services.core.settings import get_settings
 from services.core.types import InstantIn
 from services.identity.dependencies import allow
@@ -139,8 +146,8 @@ async def list_deliveries(
     cursor: CursorQuery = None,
 ) -> Page[DeliveryOut]:
     sub = await service.get_or_404(session, principal, webhook_id)
-    after = decode_cursor(cursor, 1)
-    rows = await service.deliveries(session, sub, state, int(after[0]) if after else None, limit)
+    after = decode_keyset(cursor, cursor_int)
+    rows = await service.deliveries(session, sub, state, after[0] if after else None, limit)
     next_cursor = encode_cursor([rows[-1].id]) if len(rows) == limit else None
     return Page(items=[DeliveryOut.model_validate(d) for d in rows], next_cursor=next_cursor)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import LoginFn
 from tests.security.conftest import DossiersFn, TokenFn
 
 
@@ -40,3 +41,42 @@ async def test_nul_characters_are_422(
     code = (await dossiers())["own"]
     got = await client.get(f"/api/v1/dossiers/{code}%00", headers=tokens("officer"))
     assert got.status_code in (404, 422), got.text
+
+
+FORGED_CURSORS = [
+    [2**63],  # past a bigint
+    [-1],
+    [True],
+    ["x" * 300],
+    [{"a": 1}],
+    ["0001-01-01T00:00:00+14:00", 1],  # overflows when converted to UTC
+    ["2026-01-01T00:00:00", 1],  # no offset
+    ["2026-01-01T00:00:00+00:00", 2**63],
+    ["2026-01-01T00:00:00+00:00", "not-a-uuid"],
+    [None, None],
+]
+LISTS = [
+    "/api/v1/dossiers",
+    "/api/v1/work-items",
+    "/api/v1/apologies",
+    "/api/v1/feedback",
+    "/api/v1/public/feedback",
+    "/api/v1/agencies",
+    "/api/v1/users",
+    "/api/v1/api-keys",
+    "/api/v1/procedures",
+    "/api/v1/public/procedures",
+]
+
+
+async def test_forged_cursors_are_422_not_500(client: httpx.AsyncClient, login: LoginFn) -> None:
+    from services.core.pagination import encode_cursor
+
+    headers = await login("admin")
+    for path in LISTS:
+        for values in FORGED_CURSORS:
+            resp = await client.get(path, params={"cursor": encode_cursor(values)}, headers=headers)
+            # 200 only where the value is a valid key of that list (a string code, say).
+            assert resp.status_code in (200, 422), (path, values, resp.status_code, resp.text)
+            if resp.status_code == 422:
+                assert resp.json()["detail"] == "cursor: not a cursor returned by this API"
