@@ -181,6 +181,11 @@ class WorkCalendar:
     def _opening(self, d: date) -> datetime:
         return _at(d, self.office.morning_start)
 
+    def closing_on_or_after(self, d: date) -> datetime:
+        """Closing time of the first working day on or after ``d``: where a limit counted in
+        calendar days ends."""
+        return self._closing(self._working_day_on_or_after(d))
+
     def _closing(self, d: date) -> datetime:
         return _at(d, self.office.afternoon_end)
 
@@ -272,7 +277,7 @@ class WorkCalendar:
             if days != days.to_integral_value() or days < 1:
                 raise ValueError(f"calendar_days needs a whole number >= 1, got {value!r}")
             target = local.date() + timedelta(days=int(days))
-            return self._closing(self._working_day_on_or_after(target))
+            return self.closing_on_or_after(target)
         # SAME_DAY
         d = local.date()
         cutoff = self.office.same_day_cutoff

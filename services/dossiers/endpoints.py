@@ -338,7 +338,7 @@ def _action_route(action: Action, model: type[BaseModel], summary: str, text: st
         if_match: IfMatch = None,
     ) -> DossierOut:
         dossier = await service.get_or_404(session, principal, code, for_update=True)
-        processes.require_holder(principal, dossier)
+        service.require_may_act(principal, dossier, action)
         now = utcnow()
         await service.perform(
             session, principal, dossier, action, body, now, get_settings(), if_match

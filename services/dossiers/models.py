@@ -89,6 +89,12 @@ class Dossier(TimestampMixin, Base):
         Index("ix_dossiers_resolving_agency_id", "resolving_agency_code", "id"),
         # Unfinished dossiers by due date: what the overdue scan and "overdue" filters read.
         Index("ix_dossiers_unfinished_due", "due_at", postgresql_where=text("finished_at IS NULL")),
+        # `holder_agency_codes @> {agency}`: the third way an agency sees a dossier.
+        Index(
+            "ix_dossiers_holder_agency_codes",
+            "holder_agency_codes",
+            postgresql_using="gin",
+        ),
         Index(
             "ix_dossiers_applicant_name_folded_trgm",
             "applicant_name_folded",

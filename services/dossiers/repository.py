@@ -11,11 +11,9 @@ from sqlalchemy import (
     Date,
     Table,
     Text,
-    any_,
     bindparam,
     false,
     func,
-    literal,
     or_,
     select,
     text,
@@ -41,7 +39,7 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
         Dossier.receiving_agency_code == principal.agency_code,
         Dossier.resolving_agency_code == principal.agency_code,
         # Liên thông: an agency holding a step sees the dossier while it holds it.
-        literal(principal.agency_code) == any_(Dossier.holder_agency_codes),
+        Dossier.holder_agency_codes.contains([principal.agency_code]),
     )
 
 

@@ -375,7 +375,8 @@ async def perform(
     if target in FINISHING:
         dossier.finished_at = now
     if target in TERMINAL:
-        await processes.cancel_open(session, dossier)
+        returned = target is DossierStatus.RETURNED
+        await processes.close_open(session, dossier, now, principal.actor if returned else None)
     await session.flush()
     session.add(
         DossierHistory(
@@ -388,8 +389,39 @@ async def perform(
     return dossier
 
 
-# Steps move while the dossier is being worked on, not while it waits for the applicant.
-_STEPPING = (DossierStatus.RECEIVED, DossierStatus.IN_PROGRESS)
+# Steps move while the dossier is worked on, not while it waits for the applicant's documents;
+# a resolved dossier still has its last steps (signing, returning the result).
+_STEPPING = (
+    DossierStatus.RECEIVED,
+    DossierStatus.IN_PROGRESS,
+    DossierStatus.AWAITING_PAYMENT,
+    DossierStatus.RESOLVED,
+)
+# What an agency consulted on a step (neither receiving nor resolving) may do besides
+# completing its step; and what the receiving or resolving agency may still do while another
+# agency holds a step: the applicant's withdrawal, a leader's stop, documents or payment
+# arriving at the one-stop desk.
+_HOLDER_ONLY_ACTIONS = frozenset({Action.REQUEST_SUPPLEMENT})
+_WHILE_HELD_ELSEWHERE = frozenset(
+    {Action.WITHDRAW, Action.STOP, Action.SUPPLEMENT_RECEIVED, Action.PAYMENT_RECEIVED}
+)
+
+
+def require_may_act(principal: Principal, dossier: Dossier, action: Action) -> None:
+    """Agency rules of the lifecycle actions for dossiers with an internal process (liên
+    thông); without a process nobody holds a step and only the role table applies."""
+    if principal.is_admin:
+        return
+    own = principal.agency_code in (dossier.receiving_agency_code, dossier.resolving_agency_code)
+    if not own and action not in _HOLDER_ONLY_ACTIONS:
+        step = dossier.current_step or {}
+        raise Forbidden(
+            f"your agency takes part in dossier {dossier.code} through its process: complete "
+            f"your step (POST …/steps/{{n}}/complete); {action.value} belongs to the receiving "
+            f"or resolving agency (current step: {step.get('n')})"
+        )
+    if own and action not in _WHILE_HELD_ELSEWHERE:
+        processes.require_holder(principal, dossier)
 
 
 async def complete_step(

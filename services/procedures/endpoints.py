@@ -30,6 +30,7 @@ from services.procedures.schemas import (
     ProcedureOut,
     ProcedureUpdate,
 )
+from services.processes import service as processes
 
 router = APIRouter(prefix="/api/v1")
 
@@ -170,4 +171,6 @@ async def update_procedure(
     code: str, data: ProcedureUpdate, session: SessionDep, _: WriteAccess
 ) -> ProcedureOut:
     procedure = await service.get_procedure_or_404(session, code)
-    return ProcedureOut.of(await service.update_procedure(session, procedure, data))
+    updated = await service.update_procedure(session, procedure, data)
+    await processes.check_still_fits(session, updated)
+    return ProcedureOut.of(updated)

@@ -238,11 +238,26 @@ def read_catalogue(path: Path) -> tuple[list[Row], list[Rejected]]:
         raise ImportFileError(f"{path}: {exc}") from exc
 
 
-async def _unknown_agencies(session: AsyncSession, rows: list[Row]) -> dict[int, str]:
-    """line → reason, for processes naming an agency that does not exist."""
+async def _process_problems(session: AsyncSession, rows: list[Row]) -> dict[int, str]:
+    """line → reason: a process naming an agency that does not exist, or a new time limit
+    that the procedure's current process (left as it is by a row without one) no longer fits."""
     known: dict[str, bool] = {}
     bad: dict[int, str] = {}
+    hours_per_day = office_hours(get_settings()).hours_per_day
     for row in rows:
+        if row.process is None:
+            current = await processes.current_process(session, row.procedure.code)
+            limit = row.procedure.time_limit
+            errors = (
+                plan.check(list(current.steps), limit.amount, limit.unit, hours_per_day)
+                if current is not None
+                else []
+            )
+            if errors:
+                bad[row.line] = (
+                    "time_limit: the procedure's internal process would no longer fit "
+                    f"({'; '.join(errors)}); give the new process in the process column"
+                )
         for n, step in enumerate(row.process.steps if row.process else [], start=1):
             code = step.agency_code
             if code is None:
@@ -260,7 +275,7 @@ async def save_catalogue(
     rejected: list[Rejected],
     progress: Progress | None = None,
 ) -> ImportReport:
-    bad = await _unknown_agencies(session, rows)
+    bad = await _process_problems(session, rows)
     report = ImportReport(rejected=list(rejected))
     report.rejected += [
         Rejected(r.line, r.procedure.code, bad[r.line]) for r in rows if r.line in bad

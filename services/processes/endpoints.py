@@ -97,10 +97,13 @@ async def list_work_items(
     principal: Reader,
     role: StepRole | None = None,
     overdue: bool | None = None,
+    mine: Annotated[
+        bool, Query(description="Only dossiers assigned to me (`assign {assignee_username}`)")
+    ] = False,
     agency_code: Annotated[AgencyCode | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[WorkItemOut]:
     return await service.list_work_items(
-        session, principal, role, overdue, agency_code, cursor, limit, utcnow()
+        session, principal, role, overdue, mine, agency_code, cursor, limit, utcnow()
     )

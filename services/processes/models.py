@@ -79,6 +79,12 @@ class DossierStep(Base):
             "due_at",
             postgresql_where=text("status = 'active'"),
         ),
+        # Step punctuality in the KPI report: steps completed in a period.
+        Index(
+            "ix_dossier_steps_completed_at",
+            "completed_at",
+            postgresql_where=text("completed_at IS NOT NULL"),
+        ),
         # The step part of the overdue scan: active steps not yet reported late.
         Index(
             "ix_dossier_steps_unreported_due",

@@ -128,9 +128,14 @@ def check(
 
 
 def step_due(calendar: WorkCalendar, start: datetime, allotted: Allotment) -> datetime:
-    """A step's deadline, counted from when it starts (its effective start in office time)."""
+    """A step's deadline, counted from when it starts (its effective start in office time).
+
+    Elapsed time (a limit in calendar days) ends, like the dossier's own due date, at the
+    closing time of that day, or of the next working day when it falls on a day off.
+    """
     if allotted.unit is AllotmentUnit.CALENDAR_HOURS:
-        return as_local(start) + hours_to_timedelta(allotted.amount)
+        end = as_local(start) + hours_to_timedelta(allotted.amount)
+        return calendar.closing_on_or_after(end.date())
     return calendar.add_working_time(start, allotted.amount)
 
 

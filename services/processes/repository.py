@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Row, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers.models import Dossier
+from services.dossiers.models import Dossier, DossierStatus
 from services.processes.models import DossierStep, StepStatus
 
 
@@ -16,6 +16,7 @@ async def work_items(
     agency_code: str | None,
     roles: frozenset[str] | None,
     overdue: bool | None,
+    assignee: str | None,
     after: tuple[datetime, int] | None,
     limit: int,
     now: datetime,
@@ -35,6 +36,8 @@ async def work_items(
         stmt = stmt.where(DossierStep.role.in_(sorted(roles)))
     if overdue is not None:
         stmt = stmt.where(DossierStep.due_at < now if overdue else DossierStep.due_at >= now)
+    if assignee is not None:
+        stmt = stmt.where(Dossier.assignee_username == assignee)
     if after is not None:
         stmt = stmt.where(
             tuple_(DossierStep.due_at, DossierStep.id)
@@ -55,6 +58,8 @@ async def claim_late_steps(
             DossierStep.status == StepStatus.ACTIVE,
             DossierStep.overdue_at.is_(None),
             DossierStep.due_at < now,
+            # While the applicant completes the file the step's clock waits too.
+            Dossier.status != DossierStatus.SUPPLEMENT_REQUESTED,
         )
         .order_by(DossierStep.due_at)
         .limit(limit)

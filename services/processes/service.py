@@ -179,6 +179,28 @@ async def put_process(
     return process, procedure, True
 
 
+async def check_still_fits(session: AsyncSession, procedure: Procedure) -> None:
+    """After the procedure's time limit changed: 422 when its current process no longer adds
+    up to it (the caller's transaction then rolls the change back)."""
+    process = await _latest(session, procedure.code)
+    if process is None or process.retired_at is not None:
+        return
+    errors = plan.check(
+        [_spec(s) for s in process.steps],
+        Decimal(procedure.time_limit_value),
+        procedure.time_limit_unit,
+        _hours_per_day(),
+    )
+    if errors:
+        raise Unprocessable(
+            f"time_limit: the internal process (version {process.version}) would no longer fit: "
+            f"{'; '.join(errors)}. Define a new process first, or withdraw it",
+            errors=[
+                {"loc": ["body", "time_limit"], "msg": e, "type": "value_error"} for e in errors
+            ],
+        )
+
+
 async def get_process(
     session: AsyncSession, procedure_code: str, version: int | None
 ) -> tuple[ProcedureProcess, Procedure]:
@@ -388,16 +410,24 @@ async def complete(
     return step, started
 
 
-async def cancel_open(session: AsyncSession, dossier: Dossier) -> int:
-    """The dossier ended: its unfinished steps are closed without a result."""
+async def close_open(
+    session: AsyncSession, dossier: Dossier, now: datetime, completed_by: str | None
+) -> None:
+    """The dossier ended. Returned (``completed_by`` given): handing the result over completes
+    the steps in progress, judged like any other; refused, withdrawn or stopped: they are
+    cancelled. Steps not started yet are cancelled either way."""
     if dossier.process_id is None:
-        return 0
+        return
     steps = await steps_of(session, dossier.id, for_update=True)
-    open_steps = [s for s in steps if s.status in (StepStatus.PENDING, StepStatus.ACTIVE)]
-    for step in open_steps:
-        step.status = StepStatus.CANCELLED
+    for step in steps:
+        if step.status is StepStatus.ACTIVE and completed_by is not None:
+            assert step.due_at is not None
+            step.status = StepStatus.COMPLETED
+            step.completed_at, step.completed_by = now, completed_by
+            step.result = plan.judge(now, step.due_at)
+        elif step.status in (StepStatus.PENDING, StepStatus.ACTIVE):
+            step.status = StepStatus.CANCELLED
     _refresh_holders(dossier, steps)
-    return len(open_steps)
 
 
 async def restart_active(
@@ -414,14 +444,16 @@ async def restart_active(
     if waited_hours is None:
         await _set_deadlines(session, active, now)
     elif waited_hours > 0:
-        # As for the dossier's own due date (dossiers.service): the wait in office time.
-        first_due = min(s.due_at for s in active if s.due_at is not None)
-        calendar = await calendar_service.calendar_for_limit(
-            session, as_local(first_due).date(), waited_hours, TimeUnit.WORKING_HOURS
-        )
+        # As for the dossier's own due date (dossiers.service): the wait in office time, on a
+        # calendar that covers each step's own deadline.
         for step in active:
             assert step.due_at is not None
+            calendar = await calendar_service.calendar_for_limit(
+                session, as_local(step.due_at).date(), waited_hours, TimeUnit.WORKING_HOURS
+            )
             step.due_at = calendar.add_working_time(step.due_at, waited_hours)
+    for step in active:
+        step.overdue_at = None  # a new deadline: late again is news again
     _refresh_holders(dossier, steps)
 
 
@@ -465,6 +497,7 @@ async def list_work_items(
     principal: Principal,
     role: StepRole | None,
     overdue: bool | None,
+    mine: bool,
     agency_code: str | None,
     cursor: str | None,
     limit: int,
@@ -474,8 +507,17 @@ async def list_work_items(
         raise Forbidden("You can only list your own agency's work")
     agency = agency_code or (None if principal.is_admin else principal.agency_code)
     position = decode_keyset(cursor, cursor_instant, cursor_int)
+    if mine and principal.kind != "user":
+        raise Unprocessable("mine: only for staff logins (an API key has no assignments)")
     rows = await repository.work_items(
-        session, agency, _roles_seen(principal, role), overdue, position, limit, now
+        session,
+        agency,
+        _roles_seen(principal, role),
+        overdue,
+        principal.name if mine else None,
+        position,
+        limit,
+        now,
     )
     items = [
         WorkItemOut(

@@ -264,3 +264,10 @@ async def test_process_column_imports_versions_once(
     assert await session.get(Procedure, "1.000004") is None
     versions = list(await session.scalars(select(ProcedureProcess.procedure_code)))
     assert sorted(versions) == ["1.000001", "1.000005"]
+    # A new limit without a new process would break the one in force: the row is refused.
+    path.write_text(HEADER + "\n" + row("1.000001", value="5"), encoding="utf-8")
+    longer = await import_procedures(session, path)
+    assert [r.code for r in longer.rejected] == ["1.000001"]
+    assert "would no longer fit" in longer.rejected[0].reason
+    kept = await session.get(Procedure, "1.000001")
+    assert kept is not None and kept.time_limit_value == 3

@@ -86,3 +86,17 @@ def test_judgement_before_on_after() -> None:
     assert judge(vn(2026, 2, 24, 7, 30), due) is StepResult.ON
     assert judge(due, due) is StepResult.ON
     assert judge(vn(2026, 2, 24, 10, 0, 1), due) is StepResult.AFTER
+
+
+def test_elapsed_time_steps_end_at_closing_time_of_a_working_day() -> None:
+    from services.calendar.workingtime import WorkCalendar
+    from services.processes.models import AllotmentUnit
+    from services.processes.plan import Allotment, step_due
+
+    calendar = WorkCalendar()
+    # Friday 16:00 + 60 h = Monday 04:00 → Monday's closing time, as for the dossier itself.
+    half_of_five_days = Allotment(Decimal(60), AllotmentUnit.CALENDAR_HOURS)
+    assert step_due(calendar, vn(2026, 3, 6, 16, 0), half_of_five_days) == vn(2026, 3, 9, 17, 0)
+    # Landing on a Saturday → Monday.
+    one_day = Allotment(Decimal(24), AllotmentUnit.CALENDAR_HOURS)
+    assert step_due(calendar, vn(2026, 3, 6, 9, 0), one_day) == vn(2026, 3, 9, 17, 0)

@@ -392,3 +392,127 @@ async def test_a_supplement_restarts_the_steps_clock(
     # Clock `restart` (MARITAL): the step gets its 4 working hours again from 14:00.
     assert back.json()["current_step"]["due_at"] == "2026-03-05T08:30:00+07:00"  # 3 h + 1 h
     assert back.json()["current_step"]["started_at"] == "2026-03-02T08:00:00+07:00"
+
+
+WITH_RETURN_STEP: dict[str, Any] = {
+    "steps": [
+        {"name": "Tiếp nhận", "role": "officer", "share": {"value": 4, "unit": "working_hours"}},
+        {"name": "Thẩm định", "role": "specialist", "share": {"value": 2, "unit": "working_days"}},
+        {"name": "Trả kết quả", "role": "officer", "share": {"value": 4, "unit": "working_hours"}},
+    ]
+}
+
+
+async def test_the_return_step_follows_the_resolution(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    await _put_process(client, login, WITH_RETURN_STEP)
+    officer = await login("officer")
+    first = (await _receive(client, login))["code"]
+    second = (await _receive(client, login))["code"]
+    for code in (first, second):
+        assert (await client.post(f"{API}/{code}/assign", headers=officer, json={})).is_success
+        assert (await _complete(client, login, "officer", code, 1)).status_code == 200
+        assert (await _complete(client, login, "specialist", code, 2)).status_code == 200
+        resolved = await client.post(
+            f"{API}/{code}/resolve",
+            headers=await login("specialist"),
+            json={"outcome": "approved", "result_summary": "Đã cấp", "electronic_result": True},
+        )
+        assert resolved.status_code == 200, resolved.text
+    # Completed explicitly once the result is ready…
+    assert (await _complete(client, login, "officer", first, 3)).status_code == 200
+    # …or by handing the result over: `return` completes the step in progress.
+    returned = await client.post(
+        f"{API}/{second}/return", headers=officer, json={"method": "counter"}
+    )
+    assert returned.status_code == 200 and returned.json()["current_step"] is None
+    steps = (await client.get(f"{API}/{second}/steps", headers=officer)).json()
+    assert [(s["status"], s["result"] is not None) for s in steps] == [("completed", True)] * 3
+    assert steps[2]["received_by"] == "officer"
+
+
+async def test_a_consulted_agency_only_completes_its_step(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    await _put_process(client, login)
+    code = (await _receive(client, login))["code"]
+    assert (await _complete(client, login, "officer", code, 1)).status_code == 200
+    # OTHER_AGENCY holds step 2: it may not take the dossier over or decide it.
+    taken = await client.post(
+        f"{API}/{code}/assign", headers=await login("officer2"), json={"agency_code": OTHER_AGENCY}
+    )
+    assert taken.status_code == 403 and "complete your step" in taken.json()["detail"]
+    decided = await client.post(
+        f"{API}/{code}/resolve",
+        headers=await login("specialist2"),
+        json={"outcome": "approved", "result_summary": "x", "electronic_result": False},
+    )
+    assert decided.status_code == 403
+    # The receiving agency still records the applicant's withdrawal.
+    withdrawn = await client.post(
+        f"{API}/{code}/withdraw", headers=await login("officer"), json={"reason": "Rút hồ sơ"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (
+        await client.get(f"{API}/{code}", headers=await login("specialist2"))
+    ).status_code == 404
+
+
+async def test_a_time_limit_change_must_keep_the_process_whole(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    await _put_process(client, login)
+    admin = await login("admin")
+    url = f"/api/v1/procedures/{MARITAL}"
+    for limit in ({"value": 5, "unit": "working_days"}, {"value": 3, "unit": "calendar_days"}):
+        resp = await client.patch(url, headers=admin, json={"time_limit": limit})
+        assert resp.status_code == 422 and "no longer fit" in resp.json()["detail"], resp.text
+    assert (await client.get(url, headers=admin)).json()["time_limit"] == {
+        "value": 3,
+        "unit": "working_days",
+    }
+    assert (await client.delete(PROCESS, headers=admin)).status_code == 204
+    changed = await client.patch(
+        url, headers=admin, json={"time_limit": {"value": 5, "unit": "working_days"}}
+    )
+    assert changed.status_code == 200, changed.text
+
+
+async def test_no_late_step_report_while_the_applicant_completes_the_file(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession, clock: Clock
+) -> None:
+    await _put_process(client, login)
+    officer = await login("officer")
+    clock(vn(2026, 3, 2, 8, 0))  # step 1 due at 13:30
+    code = (await _receive(client, login))["code"]
+    clock(vn(2026, 3, 2, 9, 0))
+    asked = await client.post(
+        f"{API}/{code}/request-supplement",
+        headers=officer,
+        json={"reason": "Thiếu giấy tờ", "missing_documents": ["CCCD"]},
+    )
+    assert asked.status_code == 200
+    assert await report_late_steps(session, vn(2026, 3, 3, 9, 0), 100) == 0
+    clock(vn(2026, 3, 4, 14, 0))
+    assert (await client.post(f"{API}/{code}/supplement-received", headers=officer)).is_success
+    # The new deadline (05/03 08:30) passes: that is reported, once.
+    assert await report_late_steps(session, vn(2026, 3, 5, 9, 0), 100) == 1
+    assert await report_late_steps(session, vn(2026, 3, 5, 10, 0), 100) == 0
+
+
+async def test_my_work_filters_by_assignee(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    await _put_process(client, login, WITH_RETURN_STEP)
+    officer = await login("officer")
+    mine = (await _receive(client, login))["code"]
+    (await _receive(client, login))["code"]
+    assigned = await client.post(
+        f"{API}/{mine}/assign", headers=officer, json={"assignee_username": "officer"}
+    )
+    assert assigned.status_code == 200, assigned.text
+    everyone = await client.get("/api/v1/work-items", headers=officer)
+    assert len(everyone.json()["items"]) == 2
+    only_mine = await client.get("/api/v1/work-items?mine=true", headers=officer)
+    assert [i["dossier_code"] for i in only_mine.json()["items"]] == [mine]
