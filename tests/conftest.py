@@ -141,10 +141,10 @@ def install_overrides(application: Any, sessionmaker: async_sessionmaker[AsyncSe
             else:
                 await s.commit()
 
-    async def read_override() -> AsyncIterator[AsyncSession]:
-        # Reads must see the test's uncommitted rows: a session on the same transaction.
+    async def read_override() -> AsyncIterator[AsyncConnection]:
+        # Reads must see the test's uncommitted rows: a connection in the same transaction.
         async with sessionmaker() as s:
-            yield s
+            yield await s.connection()
 
     application.dependency_overrides[core_db.get_session] = session_override
     application.dependency_overrides[core_db.get_read_connection] = read_override

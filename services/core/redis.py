@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from fastapi import Request
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from services.core.errors import TooManyRequests
@@ -24,17 +25,32 @@ def get_redis() -> Redis:
     return client
 
 
+# One command per hit (EVALSHA), where a MULTI pipeline took five: the public routes pay it on
+# every request. A key left without expiry (a crash between the two calls) gets one again.
+_COUNT_HIT = """
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+    ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+"""
+
+
+@lru_cache
+def _count_hit() -> AsyncScript:
+    # Bound to whichever client is current at each call (``client=``): only its SHA is kept.
+    return get_redis().register_script(_COUNT_HIT)
+
+
 async def rate_limit(key: str, limit: int, window_seconds: int) -> None:
     """Fixed-window limit; raises 429 with ``Retry-After``. Fails open when Redis is down,
     because refusing every citizen for a cache outage would be worse than a burst."""
-    redis = get_redis()
-    bucket = f"motcua:rl:{key}"
     try:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(bucket)
-            pipe.expire(bucket, window_seconds, nx=True)
-            pipe.ttl(bucket)
-            count, _, ttl = await pipe.execute()
+        count, ttl = await _count_hit()(
+            keys=[f"motcua:rl:{key}"], args=[window_seconds], client=get_redis()
+        )
     except (RedisError, OSError) as exc:
         logger.warning("rate limit skipped: redis unavailable (%s)", type(exc).__name__)
         return

@@ -655,7 +655,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 async def public_lookup(
-    conn: AsyncConnection | AsyncSession,
+    conn: AsyncConnection,
     code: str,
     token: str,
     settings: Settings,
