@@ -41,20 +41,24 @@ def verdict(returncode: int, stdout: str, stderr: str) -> tuple[int, list[str]]:
             lines.append(f"audit: {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixed})")
     if vulnerable:
         return 1, lines
-    if audited == 0:
-        return 2, lines
+    if skipped or audited == 0:
+        return 2, lines  # a partial audit is not a clean one
     return (0 if returncode == 0 else 2), lines
 
 
 def main() -> int:
     venv_bin = Path(sys.executable).parent
-    run = subprocess.run(  # noqa: S603 - our own venv's pip-audit, fixed arguments
-        [str(venv_bin / "pip-audit"), "--skip-editable", "--progress-spinner", "off", "-f", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    code, lines = verdict(run.returncode, run.stdout, run.stderr)
+    command = [str(venv_bin / "pip-audit"), "--skip-editable", "--progress-spinner", "off"]
+    try:
+        run = subprocess.run(  # noqa: S603 - our own venv's pip-audit, fixed arguments
+            [*command, "-f", "json"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        code, lines = verdict(run.returncode, run.stdout, run.stderr)
+    except OSError as exc:
+        code, lines = 2, [f"audit: pip-audit could not start ({exc})"]
     print("\n".join(lines), file=sys.stderr)
     if code == 2:
         strict = os.environ.get("MOTCUA_AUDIT_STRICT") == "1"

@@ -99,7 +99,16 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 async def get_read_connection() -> AsyncIterator[AsyncConnection]:
     """An autocommit connection for single-statement reads on hot public paths: no ORM session
-    and no BEGIN/COMMIT round trips around the one query."""
+    and no BEGIN/COMMIT round trips around the one query.
+
+    Behind PgBouncer in transaction mode (statement cache 0) a statement's prepare and execute
+    must share a transaction, or PgBouncer may run them on different servers: a transaction
+    then.
+    """
+    if get_settings().db_statement_cache_size == 0:
+        async with get_engine().begin() as conn:
+            yield conn
+        return
     async with get_engine().connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -107,17 +116,34 @@ async def get_read_connection() -> AsyncIterator[AsyncConnection]:
 ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection)]
 
 
+# Read from the primary even in a report: the calendar is seeded lazily by the report itself,
+# and a replica (or the replica's lag) would not show those rows yet.
+_PRIMARY_TABLES = frozenset({"calendar_days", "calendar_seeded_years"})
+
+
 class ReportRoutingSession(Session):
-    """Reads go to the replica; writes (the calendar's lazy seeding) go to the primary.
+    """Reads go to the replica; writes (the calendar's lazy seeding) and the calendar's reads
+    go to the primary, and so does everything after the session's first write.
 
     A text statement is taken for a read: a write in one would fail on the read-only replica,
     loudly, rather than land anywhere unexpected.
     """
 
+    wrote = False
+
     def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Engine:
         if self._flushing or isinstance(clause, Insert | Update | Delete):
+            self.wrote = True
+        if self.wrote or _reads_primary_tables(clause):
             return get_engine().sync_engine
         return get_report_engine().sync_engine
+
+
+def _reads_primary_tables(clause: Any) -> bool:
+    froms = getattr(clause, "get_final_froms", None)
+    if froms is None:
+        return False
+    return any(getattr(f, "name", None) in _PRIMARY_TABLES for f in froms())
 
 
 @lru_cache

@@ -66,8 +66,10 @@ def cursor_instant(value: Any) -> datetime:
 
 
 def cursor_str(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 256:
+    """A text key: no NUL and no lone surrogate, which the database could not take."""
+    if not isinstance(value, str) or len(value) > 256 or "\x00" in value:
         raise ValueError("not a key")
+    value.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
     return value
 
 

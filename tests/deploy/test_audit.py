@@ -41,8 +41,14 @@ def test_a_known_vulnerability_fails(audit: ModuleType) -> None:
 
 
 def test_a_clean_audit_passes_and_counts(audit: ModuleType) -> None:
-    code, lines = audit.verdict(0, _report(CLEAN, SKIPPED), "")
+    code, lines = audit.verdict(0, _report(CLEAN, {**CLEAN, "name": "httpx"}), "")
     assert code == 0
+    assert lines == ["audit: 2 of 2 installed packages checked for known vulnerabilities"]
+
+
+def test_a_partial_audit_is_not_clean(audit: ModuleType) -> None:
+    code, lines = audit.verdict(0, _report(CLEAN, SKIPPED), "")
+    assert code == 2
     assert lines[0] == "audit: 1 of 2 installed packages checked for known vulnerabilities"
 
 

@@ -54,6 +54,8 @@ FORGED_CURSORS = [
     ["2026-01-01T00:00:00+00:00", 2**63],
     ["2026-01-01T00:00:00+00:00", "not-a-uuid"],
     [None, None],
+    ["a\ud800b"],  # a lone surrogate: valid JSON, not encodable text
+    ["a\x00b"],
 ]
 LISTS = [
     "/api/v1/dossiers",

@@ -39,8 +39,35 @@ async def test_catalogue_answers_429_past_its_budget(
     monkeypatch.setattr(get_settings(), "public_catalogue_rate_limit_per_minute", 3)
     statuses = [(await client.get("/api/v1/public/procedures")).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
-    # A conditional request counts too, and the detail route shares the budget.
-    blocked = await client.get("/api/v1/public/procedures/1.004873")
+    # The detail route shares the budget, and a conditional request counts too.
+    etag = (await client.get("/api/v1/public/procedures/1.004873")).headers.get("etag", '"x"')
+    assert (await client.get("/api/v1/public/procedures/1.004873")).status_code == 429
+    blocked = await client.get(
+        "/api/v1/public/procedures/1.004873", headers={"If-None-Match": etag}
+    )
     assert blocked.status_code == 429
     assert blocked.headers["content-type"] == "application/problem+json"
     assert int(blocked.headers["Retry-After"]) > 0
+
+
+async def test_the_limiter_survives_a_script_flush_and_fails_open(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from redis.asyncio import Redis
+
+    from services.core import redis as core_redis
+    from services.core.errors import TooManyRequests
+
+    await core_redis.rate_limit("probe", 2, 60)
+    # Redis restarted without its scripts: EVALSHA answers NOSCRIPT, the script is loaded again.
+    await core_redis.get_redis().script_flush()
+    await core_redis.rate_limit("probe", 2, 60)
+    with pytest.raises(TooManyRequests):
+        await core_redis.rate_limit("probe", 2, 60)
+    # Redis unreachable: the request goes through (and the outage is logged), no error.
+    down = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)
+    monkeypatch.setattr(core_redis, "get_redis", lambda: down)
+    for _ in range(5):
+        await core_redis.rate_limit("probe", 2, 60)
+    assert "rate limit skipped: redis unavailable" in caplog.text
+    await down.aclose()
