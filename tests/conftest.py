@@ -39,6 +39,8 @@ os.environ.update(
     MOTCUA_STARTUP_CHECK="false",
     # Each test rolls its data back: a cache kept across tests would remember rows that are gone.
     MOTCUA_REFERENCE_CACHE_SECONDS="0",
+    # Rings would pile delivery jobs into the test Redis; tests/outbox turns it on.
+    MOTCUA_DOORBELL="false",
 )
 
 from services.core import db as core_db  # noqa: E402

@@ -33,6 +33,7 @@ TAGS = [
     {"name": "calendar", "description": "Working calendar (ngày nghỉ, ngày làm bù) and due dates."},
     {"name": "procedures", "description": "Administrative procedures (thủ tục hành chính)."},
     {"name": "dossiers", "description": "Dossiers (hồ sơ TTHC): reception, lifecycle, history."},
+    {"name": "processes", "description": "Internal processes (quy trình nội bộ), work items."},
     {"name": "apologies", "description": "Written apologies for late dossiers (Mẫu 04)."},
     {"name": "public", "description": "Citizen-facing endpoints without login."},
     {"name": "inbound", "description": "Signed events from the national portal."},

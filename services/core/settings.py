@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # on return, so under load every request paid a new connection (measured: lookups 508 →
     # 767 req/s with 20 and no overflow); requests wait for a pooled one instead.
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # After a commit that wrote outbox rows, ask the worker to deliver them now rather than at
+    # its next tick; rings within the interval are coalesced into one round.
+    doorbell: bool = True
+    doorbell_interval_ms: int = Field(default=500, ge=10, le=60_000)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
     # asyncpg's per-connection cache of prepared statements. 0 behind PgBouncer in transaction
     # mode, where a connection's prepared statements vanish between transactions: the caches

@@ -27,6 +27,7 @@ from services.core.privacy import fold
 from services.dossiers.models import Dossier, DossierHistory
 from services.dossiers.schemas import ListFilters
 from services.identity.principal import Principal
+from services.outbox import doorbell
 from services.outbox.models import OutboxEvent
 
 
@@ -206,6 +207,7 @@ async def insert_numbered(
         day=day,
     )
     row = (await session.execute(_INSERT_NUMBERED, params)).one()
+    doorbell.mark_written(session.sync_session)  # its outbox row is plain SQL
     return int(row.id), str(row.code)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Imported for its session hooks: every commit that writes outbox rows rings the worker.
+from services.outbox import doorbell  # noqa: F401
 from services.outbox.models import OutboxEvent
 
 

@@ -73,4 +73,7 @@ class WorkerSettings:
     health_check_key = "motcua:worker:health-check"
     # A job that outlives this is cancelled and retried; the outbox keeps its work.
     job_timeout = 300
+    # The API's doorbell queues delivery rounds (up to 2/s per process): their results need not
+    # outlive the cron ticks whose uniqueness they guard.
+    keep_result = 120
     max_tries = 5
