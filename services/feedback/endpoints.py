@@ -35,6 +35,8 @@ from services.feedback.schemas import (
     FeedbackOut,
     FeedbackReceipt,
     ForwardIn,
+    InfoReceivedIn,
+    InfoRequestIn,
     ListFilters,
     NoteIn,
     PublicFeedbackOut,
@@ -184,6 +186,24 @@ _ACTIONS: list[tuple[Action, type[BaseModel], bool, str, str]] = [
         True,
         "Forward to the competent agency",
         "classified (out_of_scope) → forwarded; that agency then sees the item. Officer, leader.",
+    ),
+    (
+        Action.REQUEST_INFO,
+        InfoRequestIn,
+        False,
+        "Ask the submitter for more information",
+        "classified/in_progress → in_progress (conduct or regulation), once per item; due within "
+        "5 working days of reception, later requests make the item late. Writes "
+        "`feedback.info_requested` (masked contact hints) so that an integrator can tell the "
+        "submitter. The handling deadline is unchanged. Officer, specialist, leader.",
+    ),
+    (
+        Action.INFO_RECEIVED,
+        InfoReceivedIn,
+        False,
+        "Record the submitter's additional information",
+        "in_progress, after `request-info`: records what the submitter added. Officer, "
+        "specialist, leader.",
     ),
 ]
 

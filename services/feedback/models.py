@@ -122,6 +122,10 @@ class Feedback(TimestampMixin, Base):
     due_step: Mapped[DueStep | None] = mapped_column(str_enum(DueStep, "feedback_due_step"))
     # Deadline to ask the submitter for more information (handled items only).
     info_request_due_at: Mapped[datetime | None]
+    # The request for more information sent to the submitter, and when the reply came.
+    info_requested_at: Mapped[datetime | None]
+    info_request: Mapped[str | None] = mapped_column(Text)
+    info_received_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(128))
     answered_at: Mapped[datetime | None]

@@ -116,7 +116,12 @@ class FeedbackOut(BaseModel):
     classified_at: LocalDateTime | None
     due_at: LocalDateTime | None
     due_step: DueStep | None = Field(description="What `due_at` is the deadline of.")
-    info_request_due_at: LocalDateTime | None
+    info_request_due_at: LocalDateTime | None = Field(
+        description="Deadline to ask the submitter for more information (5 working days)."
+    )
+    info_requested_at: LocalDateTime | None
+    info_request: str | None
+    info_received_at: LocalDateTime | None
     is_overdue: bool
     late: bool = Field(description="A deadline was missed at some step.")
     answer: str | None
@@ -186,6 +191,21 @@ class AnswerIn(BaseModel):
         },
     )
     answer: LongText
+
+
+class InfoRequestIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"question": "Đề nghị ông/bà cho biết thời gian và địa điểm cụ thể."}]
+        },
+    )
+    question: Text = Field(description="What the submitter is asked to add (sent to them).")
+
+
+class InfoReceivedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Text = Field(description="The information the submitter gave, as recorded by staff.")
 
 
 class PublishIn(BaseModel):

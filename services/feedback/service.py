@@ -16,7 +16,7 @@ from services.calendar import service as calendar_service
 from services.calendar.workingtime import TimeUnit
 from services.core.clock import as_local
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from services.core.privacy import scrub
+from services.core.privacy import mask_digits, mask_name, scrub
 from services.core.settings import Settings
 from services.dossiers import repository as dossier_repo
 from services.feedback import repository
@@ -33,6 +33,8 @@ from services.feedback.schemas import (
     FeedbackCreate,
     FeedbackOut,
     ForwardIn,
+    InfoReceivedIn,
+    InfoRequestIn,
     PublicFeedbackOut,
     PublishIn,
     ReasonIn,
@@ -101,6 +103,9 @@ def to_out(feedback: Feedback, now: datetime) -> FeedbackOut:
         due_at=feedback.due_at,
         due_step=feedback.due_step,
         info_request_due_at=feedback.info_request_due_at,
+        info_requested_at=feedback.info_requested_at,
+        info_request=feedback.info_request,
+        info_received_at=feedback.info_received_at,
         is_overdue=is_overdue(feedback, now),
         late=feedback.late,
         answer=feedback.answer,
@@ -346,7 +351,42 @@ async def _apply(
         return {"agency_code": target}
     if action is Action.REJECT:
         assert isinstance(body, ReasonIn)
+    if action is Action.REQUEST_INFO:
+        assert isinstance(body, InfoRequestIn)
+        return _request_info(session, feedback, body, now)
+    if action is Action.INFO_RECEIVED:
+        assert isinstance(body, InfoReceivedIn)
+        if feedback.info_requested_at is None or feedback.info_received_at is not None:
+            raise Conflict(f"feedback {feedback.code} has no request for information open")
+        feedback.info_received_at = now
+        return {"requested_at": as_local(feedback.info_requested_at).isoformat()}
     return {}
+
+
+def _request_info(
+    session: AsyncSession, feedback: Feedback, body: InfoRequestIn, now: datetime
+) -> dict[str, Any]:
+    """One request per item: asked within 5 working days of reception, or the item is late.
+    The submitter is told through integrators (``feedback.info_requested``)."""
+    if feedback.info_requested_at is not None:
+        raise Conflict(f"feedback {feedback.code} was already asked for more information")
+    late = feedback.info_request_due_at is not None and now > feedback.info_request_due_at
+    feedback.info_requested_at, feedback.info_request = now, body.question
+    feedback.late = feedback.late or late
+    emit(
+        session,
+        "feedback.info_requested",
+        feedback.code,
+        (feedback.agency_code,),
+        {
+            "code": feedback.code,
+            "question": body.question,
+            "submitter_name": mask_name(feedback.submitter_full_name),
+            "phone_hint": mask_digits(feedback.submitter_phone),
+            "has_email": feedback.submitter_email is not None,
+        },
+    )
+    return {"question": body.question, "late_request": late}
 
 
 async def _require_agency(session: AsyncSession, code: str, field: str) -> None:

@@ -19,6 +19,8 @@ class Action(StrEnum):
     PUBLISH = "publish"
     REJECT = "reject"
     FORWARD = "forward"
+    REQUEST_INFO = "request-info"
+    INFO_RECEIVED = "info-received"
 
 
 TRANSITIONS: Final[dict[Action, dict[S, S]]] = {
@@ -32,6 +34,9 @@ TRANSITIONS: Final[dict[Action, dict[S, S]]] = {
     # letter (and its 2-day deadline) is what the submitter receives.
     Action.REJECT: {S.CLASSIFIED: S.REJECTED},
     Action.FORWARD: {S.CLASSIFIED: S.FORWARDED},
+    # Asking the submitter for more information starts the handling; the reply continues it.
+    Action.REQUEST_INFO: {S.CLASSIFIED: S.IN_PROGRESS, S.IN_PROGRESS: S.IN_PROGRESS},
+    Action.INFO_RECEIVED: {S.IN_PROGRESS: S.IN_PROGRESS},
 }
 
 # The classification an action needs: only handled items are answered, only refused ones
@@ -41,6 +46,8 @@ REQUIRES: Final[dict[Action, frozenset[C]]] = {
     Action.ANSWER: frozenset({C.CONDUCT, C.REGULATION}),
     Action.REJECT: frozenset({C.NOT_ACCEPTED}),
     Action.FORWARD: frozenset({C.OUT_OF_SCOPE}),
+    Action.REQUEST_INFO: frozenset({C.CONDUCT, C.REGULATION}),
+    Action.INFO_RECEIVED: frozenset({C.CONDUCT, C.REGULATION}),
 }
 
 CLOSED: Final = frozenset({S.PUBLISHED, S.REJECTED, S.FORWARDED})
@@ -62,6 +69,8 @@ ROLE_ACTIONS: Final[dict[Action, frozenset[Role]]] = {
     Action.PUBLISH: frozenset({Role.LEADER, Role.OFFICER}),
     Action.REJECT: frozenset({Role.LEADER, Role.OFFICER}),
     Action.FORWARD: frozenset({Role.LEADER, Role.OFFICER}),
+    Action.REQUEST_INFO: frozenset(_HANDLERS),
+    Action.INFO_RECEIVED: frozenset(_HANDLERS),
 }
 
 

@@ -21,6 +21,8 @@ EVENT_TYPES = {
     "apology.drafted": "The overdue scan drafted an apology (Mẫu 04).",
     "apology.sent": "An apology was sent: new due date, masked name, channel hints.",
     "feedback.received": "Feedback (PAKN) was received.",
+    "feedback.info_requested": "Staff asked the submitter of feedback for more information "
+    "(the question, a masked phone hint).",
     "feedback.published": "The answer to feedback was published.",
     "rating.received": "A citizen rated a returned dossier.",
 }

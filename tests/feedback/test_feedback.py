@@ -278,3 +278,67 @@ async def _principal(session: AsyncSession, username: str) -> Principal:
     return Principal(
         kind="user", id=user.id, name=user.username, agency_code=user.agency_code, role=user.role
     )
+
+
+async def test_asking_the_submitter_for_more_information(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, seed: Any
+) -> None:
+    officer, specialist = await login("officer"), await login("specialist")
+    code = (await _submit(client))["code"]
+    ask = {"question": "Đề nghị cho biết thời gian, địa điểm cụ thể."}
+    # Only handled items, once classified.
+    assert (
+        await client.post(f"{URL}/{code}/request-info", json=ask, headers=officer)
+    ).status_code == 409
+    classified = await client.post(
+        f"{URL}/{code}/classify", json={"classification": "conduct"}, headers=officer
+    )
+    assert classified.status_code == 200
+    assert (
+        await client.post(f"{URL}/{code}/info-received", json={"note": "x"}, headers=officer)
+    ).status_code == 409
+    asked = await client.post(f"{URL}/{code}/request-info", json=ask, headers=specialist)
+    assert asked.status_code == 200, asked.text
+    out = asked.json()
+    assert out["status"] == "in_progress" and out["info_request"] == ask["question"]
+    assert out["info_requested_at"] and out["late"] is False
+    again = await client.post(f"{URL}/{code}/request-info", json=ask, headers=specialist)
+    assert again.status_code == 409
+    [event] = await _events(session, "feedback.info_requested")
+    assert event.payload["question"] == ask["question"]
+    assert event.payload["phone_hint"] != "0912345689" and "89" in event.payload["phone_hint"]
+    assert "Nguyễn Văn An" not in str(event.payload)
+    reply = await client.post(
+        f"{URL}/{code}/info-received",
+        json={"note": "Ngày 12/11, tại bộ phận một cửa."},
+        headers=officer,
+    )
+    assert reply.status_code == 200 and reply.json()["info_received_at"]
+    assert (
+        await client.post(f"{URL}/{code}/info-received", json={"note": "x"}, headers=officer)
+    ).status_code == 409
+    history = (await client.get(f"{URL}/{code}/history", headers=officer)).json()
+    assert [h["action"] for h in history] == [
+        "receive",
+        "classify",
+        "request-info",
+        "info-received",
+    ]
+
+
+async def test_a_late_information_request_makes_the_item_late(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, seed: Any
+) -> None:
+    officer = await login("officer")
+    code = (await _submit(client))["code"]
+    await client.post(
+        f"{URL}/{code}/classify", json={"classification": "regulation"}, headers=officer
+    )
+    item = await session.scalar(select(Feedback).where(Feedback.code == code))
+    assert item is not None and item.info_request_due_at is not None
+    item.info_request_due_at = utcnow() - timedelta(hours=1)  # the 5 working days are over
+    await session.commit()
+    asked = await client.post(
+        f"{URL}/{code}/request-info", json={"question": "Bổ sung bằng chứng."}, headers=officer
+    )
+    assert asked.status_code == 200 and asked.json()["late"] is True
