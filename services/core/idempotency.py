@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
 from sqlalchemy import Integer, String, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.errors import Unprocessable
 from services.core.models import Base, TimestampMixin
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Repeat a create safely: the same key and body answer the first result.",
+    ),
+]
 
 
 class IdempotencyRecord(TimestampMixin, Base):

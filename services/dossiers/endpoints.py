@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.core.clock import utcnow
 from services.core.db import ReadConnectionDep, SessionDep
 from services.core.errors import Conflict, error_responses
-from services.core.idempotency import once
+from services.core.idempotency import IdempotencyKey, once
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -84,7 +84,7 @@ async def create_dossier(
     data: DossierCreate,
     session: SessionDep,
     principal: Receiver,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def produce() -> dict[str, Any]:
         now = utcnow()

@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.core.clock import utcnow
 from services.core.db import SessionDep
 from services.core.errors import error_responses
+from services.core.idempotency import IdempotencyKey, once
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -68,19 +70,29 @@ FeedbackCode = Annotated[str, Path(max_length=32)]
     "nghị) on an administrative regulation or the conduct of officials applying it. Name, "
     "phone and address are required by Decree 20/2008. The agency addressed is `agency_code`, "
     "or the receiving agency of `dossier_code`. Answers the code to follow it with "
-    "(`PAKN-YYMMDD-NNNN`). Rate-limited per address (429 with `Retry-After`).",
+    "(`PAKN-YYMMDD-NNNN`). Rate-limited per address (429 with `Retry-After`). Send a random "
+    "`Idempotency-Key` (a UUID) to make a retry after a lost answer safe.",
     dependencies=[Depends(limit_feedback_intake)],
     responses=error_responses(422, 429),
 )
-async def create_feedback(data: FeedbackCreate, session: SessionDep) -> FeedbackReceipt:
-    feedback = await service.receive(session, data, utcnow(), get_settings())
-    return FeedbackReceipt(
-        code=feedback.code,
-        status=feedback.state,
-        agency_code=feedback.agency_code,
-        received_at=feedback.received_at,
-        due_at=feedback.due_at,
+async def create_feedback(
+    data: FeedbackCreate, session: SessionDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def produce() -> dict[str, Any]:
+        feedback = await service.receive(session, data, utcnow(), get_settings())
+        return FeedbackReceipt(
+            code=feedback.code,
+            status=feedback.state,
+            agency_code=feedback.agency_code,
+            received_at=feedback.received_at,
+            due_at=feedback.due_at,
+        ).model_dump(mode="json")
+
+    # Anonymous: keys are shared by all submitters, so a client should send a random one.
+    body, _ = await once(
+        session, "anonymous", idempotency_key, data.model_dump(mode="json"), produce
     )
+    return JSONResponse(body, status_code=status.HTTP_201_CREATED)
 
 
 @router.get(

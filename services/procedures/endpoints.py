@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from services.core import idempotency
 from services.core.db import SessionDep
 from services.core.errors import error_responses
+from services.core.idempotency import IdempotencyKey
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -54,14 +55,6 @@ ReadAccess = Annotated[
     Depends(AnyScopeRule(STAFF, ("procedures:read", "dossiers:read")).dependency()),
 ]
 WriteAccess = Annotated[Principal, allow(scope="procedures:write")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="Repeat a create safely: the same key and body answer the first result.",
-    ),
-]
 
 
 @router.post(

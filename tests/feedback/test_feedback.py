@@ -342,3 +342,17 @@ async def test_a_late_information_request_makes_the_item_late(
         f"{URL}/{code}/request-info", json={"question": "Bổ sung bằng chứng."}, headers=officer
     )
     assert asked.status_code == 200 and asked.json()["late"] is True
+
+
+async def test_intake_with_an_idempotency_key_is_received_once(
+    client: httpx.AsyncClient, session: AsyncSession, seed: Any
+) -> None:
+    key = {"Idempotency-Key": "6f1c7a52-1f7e-4a43-9d1c-2f3c0b6e9a10"}
+    first = await client.post(URL, json=body(), headers=key)
+    retry = await client.post(URL, json=body(), headers=key)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    rows = list(await session.scalars(select(Feedback)))
+    assert [f.code for f in rows] == [first.json()["code"]]
+    other = await client.post(URL, json=body(content=CONTENT + " Thêm."), headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
