@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # on return, so under load every request paid a new connection (measured: lookups 508 →
     # 767 req/s with 20 and no overflow); requests wait for a pooled one instead.
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # How long the worker's Redis commands keep retrying while Redis restarts, before the
+    # process gives up and its supervisor restarts it.
+    worker_redis_outage_seconds: int = Field(default=60, ge=0, le=3600)
     # After a commit that wrote outbox rows, ask the worker to deliver them now rather than at
     # its next tick; rings within the interval are coalesced into one round.
     doorbell: bool = True

@@ -7,11 +7,16 @@ Redis loses nothing, and every job is idempotent because arq may deliver one twi
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from arq import cron
 from arq.connections import RedisSettings
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.apologies.jobs import overdue_scan
 from services.core.logging import configure_logging
@@ -51,8 +56,25 @@ def _every(minutes: int) -> set[int]:
     return set(range(0, 60, minutes))
 
 
+_BACKOFF_CAP_SECONDS = 2.0
+
+
+def redis_settings() -> RedisSettings:
+    """arq's connection, retried through a Redis restart: each command, and opening a new
+    connection (a refused connect is an ``OSError``), waits out an outage of up to
+    ``MOTCUA_WORKER_REDIS_OUTAGE_SECONDS`` instead of ending the worker. The work itself is in
+    PostgreSQL; the drill ``redis-wipe`` checks both."""
+    settings = RedisSettings.from_dsn(get_settings().redis_url)
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
+    settings.retry = Retry(
+        ExponentialBackoff(cap=_BACKOFF_CAP_SECONDS, base=0.05),
+        retries=math.ceil(get_settings().worker_redis_outage_seconds / _BACKOFF_CAP_SECONDS) + 6,
+    )
+    return settings
+
+
 class WorkerSettings:
-    redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
+    redis_settings = redis_settings()
     timezone = ZoneInfo("Asia/Ho_Chi_Minh")
     functions: ClassVar[list[Any]] = [ping, *JOBS.values()]
     # unique: with several workers, each tick of a cron job runs once.

@@ -5,6 +5,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from services.worker.main import WorkerSettings
 from tests.conftest import TEST_REDIS_URL
@@ -38,3 +41,60 @@ def test_every_job_is_on_a_schedule() -> None:
 
     scheduled = {job.coroutine.__name__ for job in WorkerSettings.cron_jobs}
     assert scheduled == {fn.__name__ for fn in JOBS.values()}
+
+
+async def test_the_workers_redis_connection_waits_out_a_restart(tmp_path: Path) -> None:
+    """The redis-wipe drill in miniature: Redis goes away and comes back empty 1.5 s later; a
+    command issued meanwhile (on a connection that must be opened again) succeeds."""
+    import asyncio
+    import dataclasses
+    import shutil
+    import socket
+
+    from arq import create_pool
+
+    from services.worker.main import redis_settings
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [
+        server,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--dir",
+        str(tmp_path),
+    ]
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        time.sleep(0.3)
+        return proc
+
+    first = start()
+    restarted: list[subprocess.Popen[bytes]] = []
+    pool = await create_pool(
+        dataclasses.replace(redis_settings(), host="127.0.0.1", port=port, database=0)
+    )
+    try:
+        assert await pool.ping()
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        # No connection left: the command must open one, the path where the worker used to die.
+        await pool.connection_pool.disconnect()
+        loop = asyncio.get_running_loop()
+        loop.call_later(1.5, lambda: restarted.append(start()))
+        assert await pool.set("motcua:probe", "1")  # retried until Redis is back
+        assert restarted, "the command should have waited for the restart"
+    finally:
+        await pool.aclose()
+        for proc in [first, *restarted]:
+            proc.kill()
+            proc.wait()
