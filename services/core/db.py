@@ -94,7 +94,10 @@ async def get_session() -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit happens before the response is sent. With FastAPI's default
+# ("request") it ran after, so a commit that failed (PostgreSQL restarting) had already been
+# answered 201 — the pg-restart drill caught one such reception.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_read_connection() -> AsyncIterator[AsyncConnection]:
@@ -113,7 +116,7 @@ async def get_read_connection() -> AsyncIterator[AsyncConnection]:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
-ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection)]
+ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
 
 
 # Read from the primary even in a report: the calendar is seeded lazily by the report itself,
@@ -160,4 +163,4 @@ async def get_report_session(session: SessionDep) -> AsyncIterator[AsyncSession]
         yield reader
 
 
-ReportSessionDep = Annotated[AsyncSession, Depends(get_report_session)]
+ReportSessionDep = Annotated[AsyncSession, Depends(get_report_session, scope="function")]
