@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from services.core import idempotency
 from services.core.clock import utcnow
 from services.core.db import SessionDep
 from services.core.errors import error_responses
@@ -88,10 +89,12 @@ async def create_feedback(
             due_at=feedback.due_at,
         ).model_dump(mode="json")
 
-    # Anonymous: keys are shared by all submitters, so a client should send a random one.
-    body, _ = await once(
-        session, "anonymous", idempotency_key, data.model_dump(mode="json"), produce
-    )
+    # Anonymous callers share no identity: a key counts together with its body, so two
+    # submitters who happen to send the same key never collide; a replay needs the very same
+    # feedback, personal data included.
+    submitted = data.model_dump(mode="json")
+    caller = f"anonymous:{idempotency.request_fingerprint(submitted)[:32]}"
+    body, _ = await once(session, caller, idempotency_key, submitted, produce)
     return JSONResponse(body, status_code=status.HTTP_201_CREATED)
 
 

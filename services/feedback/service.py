@@ -380,7 +380,7 @@ def _request_info(
         (feedback.agency_code,),
         {
             "code": feedback.code,
-            "question": body.question,
+            "question": scrub(body.question),
             "submitter_name": mask_name(feedback.submitter_full_name),
             "phone_hint": mask_digits(feedback.submitter_phone),
             "has_email": feedback.submitter_email is not None,

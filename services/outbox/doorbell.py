@@ -2,10 +2,11 @@
 
 PostgreSQL is the ledger; this only shortens the wait for the worker's next tick (portal sync
 every 30 s, webhooks every 10 s) to about a second. A ring that is lost — Redis down, the
-process killed — costs nothing but that wait, because the cron ticks still find every row.
+process killed, a job already running — costs nothing but that wait, because the cron ticks
+still find every row.
 
-Rings are cheap on the request path (an ``asyncio.Event``); one background task per event loop
-coalesces them and enqueues the delivery jobs at most every ``MOTCUA_DOORBELL_INTERVAL_MS``.
+Rings are cheap on the request path (an ``asyncio.Event``); one background task per process
+coalesces them and queues the delivery jobs at most every ``MOTCUA_DOORBELL_INTERVAL_MS``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from typing import Any
 
 from arq import ArqRedis, create_pool
@@ -27,8 +27,10 @@ from services.outbox.models import OutboxEvent
 
 logger = logging.getLogger("motcua.doorbell")
 
-# The worker's jobs that read the outbox (services.worker.main.JOBS), by their arq names.
-DELIVERY_JOBS = ("portal_sync", "webhook_delivery")
+# The worker's delivery jobs as the doorbell queues them (services.worker.main), each under a
+# fixed job id: while one is queued or running, another ring adds nothing (the running job or
+# the next cron tick takes what it missed), so the queue never holds more than one of each.
+DELIVERY_JOBS = ("portal_sync_now", "webhook_delivery_now")
 _WRITTEN = "motcua.outbox_written"
 
 
@@ -49,40 +51,46 @@ def _after_commit(session: Session) -> None:
         ring()
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # Only the outermost transaction: a savepoint rolled back leaves the other writes standing.
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)
 
 
 class _Bell:
-    def __init__(self) -> None:
+    """The ringer of one event loop (a process has one; tests make many)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         self.pending = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self.rings = 0  # enqueue rounds done, for tests and logs
+        self.rings = 0  # rounds queued, for tests and logs
 
 
-_bells: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Bell] = weakref.WeakKeyDictionary()
+_bell: _Bell | None = None
 
 
 def ring() -> None:
     """Schedules a delivery round; returns at once, never raises."""
+    global _bell
     if not get_settings().doorbell:
         return
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
-    bell = _bells.get(loop)
-    if bell is None:
-        bell = _bells[loop] = _Bell()
-    bell.pending.set()
-    if bell.task is None or bell.task.done():
-        bell.task = loop.create_task(_deliver_rounds(bell), name="motcua-doorbell")
+    if _bell is None or _bell.loop is not loop:
+        _bell = _Bell(loop)  # a previous loop's ringer ended with its loop
+    _bell.pending.set()
+    if _bell.task is None or _bell.task.done():
+        _bell.task = loop.create_task(_deliver_rounds(_bell), name="motcua-doorbell")
 
 
 async def _deliver_rounds(bell: _Bell) -> None:
     pool: ArqRedis | None = None
     interval = get_settings().doorbell_interval_ms / 1000
+    outage = False
     try:
         while True:
             await bell.pending.wait()
@@ -93,10 +101,13 @@ async def _deliver_rounds(bell: _Bell) -> None:
                     settings.conn_retries = 0
                     pool = await create_pool(settings)
                 for job in DELIVERY_JOBS:
-                    await pool.enqueue_job(job)
+                    await pool.enqueue_job(job, _job_id=f"doorbell:{job}")
                 bell.rings += 1
+                outage = False
             except (RedisError, OSError) as exc:
-                logger.warning("doorbell not rung: redis unavailable (%s)", type(exc).__name__)
+                if not outage:  # once per outage, not once per ring
+                    logger.warning("doorbell not rung: redis unavailable (%s)", type(exc).__name__)
+                outage = True
                 if pool is not None:
                     await pool.aclose()
                 pool = None
@@ -107,15 +118,16 @@ async def _deliver_rounds(bell: _Bell) -> None:
 
 
 async def close() -> None:
-    """Stops this loop's ringer (application shutdown, tests)."""
-    bell = _bells.pop(asyncio.get_running_loop(), None)
-    if bell is not None and bell.task is not None:
+    """Stops this loop's ringer (tests; a process's ringer ends with its loop)."""
+    global _bell
+    bell, _bell = _bell, None
+    if bell is not None and bell.task is not None and bell.loop is asyncio.get_running_loop():
         bell.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await bell.task
 
 
 def rounds() -> int:
-    """Delivery rounds this loop's ringer has enqueued."""
-    bell = _bells.get(asyncio.get_running_loop())
-    return bell.rings if bell else 0
+    """Delivery rounds this loop's ringer has queued."""
+    bell = _bell
+    return bell.rings if bell is not None and bell.loop is asyncio.get_running_loop() else 0

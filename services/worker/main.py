@@ -6,16 +6,19 @@ Redis loses nothing, and every job is idempotent because arq may deliver one twi
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import math
-from typing import Any, ClassVar
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.apologies.jobs import overdue_scan
@@ -25,6 +28,7 @@ from services.portal.jobs import portal_summary, portal_sync
 from services.webhooks.jobs import webhook_delivery
 
 logger = logging.getLogger("motcua.worker")
+T = TypeVar("T")
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -56,27 +60,53 @@ def _every(minutes: int) -> set[int]:
     return set(range(0, 60, minutes))
 
 
-_BACKOFF_CAP_SECONDS = 2.0
+class OutageRetry(Retry):
+    """Retries until ``deadline_s`` after the first failure rather than a number of times:
+    redis-py nests a connection's retries inside a command's, so a count multiplies."""
+
+    def __init__(self, deadline_s: float) -> None:
+        super().__init__(ExponentialBackoff(cap=2.0, base=0.05), retries=-1)
+        self.deadline_s = deadline_s
+
+    async def call_with_retry(
+        self, do: Callable[[], Awaitable[T]], fail: Callable[[RedisError], Any]
+    ) -> T:
+        self._backoff.reset()  # type: ignore[no-untyped-call]
+        started = time.monotonic()
+        failures = 0
+        while True:
+            try:
+                return await do()
+            except self._supported_errors as error:
+                failures += 1
+                await fail(error)
+                if time.monotonic() - started >= self.deadline_s:
+                    raise
+                await asyncio.sleep(self._backoff.compute(failures))
 
 
 def redis_settings() -> RedisSettings:
     """arq's connection, retried through a Redis restart: each command, and opening a new
-    connection (a refused connect is an ``OSError``), waits out an outage of up to
-    ``MOTCUA_WORKER_REDIS_OUTAGE_SECONDS`` instead of ending the worker. The work itself is in
-    PostgreSQL; the drill ``redis-wipe`` checks both."""
+    connection (a refused connect is an ``OSError``), waits out an outage of about
+    ``MOTCUA_WORKER_REDIS_OUTAGE_SECONDS`` (at most twice that, a command's wait and its
+    reconnection's) instead of ending the worker. The work itself is in PostgreSQL; the drill
+    ``redis-wipe`` checks both."""
     settings = RedisSettings.from_dsn(get_settings().redis_url)
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
-    settings.retry = Retry(
-        ExponentialBackoff(cap=_BACKOFF_CAP_SECONDS, base=0.05),
-        retries=math.ceil(get_settings().worker_redis_outage_seconds / _BACKOFF_CAP_SECONDS) + 6,
-    )
+    settings.retry = OutageRetry(get_settings().worker_redis_outage_seconds)
     return settings
 
 
 class WorkerSettings:
     redis_settings = redis_settings()
     timezone = ZoneInfo("Asia/Ho_Chi_Minh")
-    functions: ClassVar[list[Any]] = [ping, *JOBS.values()]
+    functions: ClassVar[list[Any]] = [
+        ping,
+        *JOBS.values(),
+        # Rung by the doorbell under a fixed job id, which a kept result would block.
+        func(portal_sync, name="portal_sync_now", keep_result=0),
+        func(webhook_delivery, name="webhook_delivery_now", keep_result=0),
+    ]
     # unique: with several workers, each tick of a cron job runs once.
     cron_jobs: ClassVar[list[Any]] = [
         cron(
@@ -95,7 +125,4 @@ class WorkerSettings:
     health_check_key = "motcua:worker:health-check"
     # A job that outlives this is cancelled and retried; the outbox keeps its work.
     job_timeout = 300
-    # The API's doorbell queues delivery rounds (up to 2/s per process): their results need not
-    # outlive the cron ticks whose uniqueness they guard.
-    keep_result = 120
     max_tries = 5

@@ -98,3 +98,27 @@ async def test_the_workers_redis_connection_waits_out_a_restart(tmp_path: Path) 
         for proc in [first, *restarted]:
             proc.kill()
             proc.wait()
+
+
+async def test_the_redis_retry_gives_up_after_its_deadline() -> None:
+    """Counted in time, not attempts: nested retries (a command's around its reconnection's)
+    cannot multiply into minutes."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from services.worker.main import OutageRetry
+
+    attempts = 0
+
+    async def refused() -> None:
+        nonlocal attempts
+        attempts += 1
+        raise RedisConnectionError("refused")
+
+    async def noop(error: Exception) -> None:
+        return None
+
+    started = time.monotonic()
+    with pytest.raises(RedisConnectionError):
+        await OutageRetry(0.5).call_with_retry(refused, noop)
+    assert attempts > 1
+    assert time.monotonic() - started < 0.5 + 2.5  # the deadline plus at most one backoff
