@@ -143,6 +143,11 @@ def _invalid(field: str, msg: str) -> Unprocessable:
     return Unprocessable(f"{field}: {msg}", errors=[{"loc": ["query", field], "msg": msg}])
 
 
+def hours_per_day() -> Decimal:
+    """Office hours in a working day (8 with the default hours): a working day's worth."""
+    return office_hours(get_settings()).hours_per_day
+
+
 def _window_days(value: Decimal, unit: TimeUnit, hours_per_day: Decimal) -> int:
     """Calendar days that surely contain the due date, so that every override in it is loaded."""
     slack = 31  # the longest run of days off (Tết plus weekends) with room to spare
@@ -159,9 +164,8 @@ async def calendar_for_limit(
     session: AsyncSession, start: date, value: Decimal, unit: TimeUnit, extra_days: int = 0
 ) -> WorkCalendar:
     """The calendar that surely covers a time limit counted from ``start`` (plus ``extra_days``)."""
-    hours_per_day = office_hours(get_settings()).hours_per_day
     return await work_calendar(
-        session, start, _window_days(value, unit, hours_per_day) + extra_days
+        session, start, _window_days(value, unit, hours_per_day()) + extra_days
     )
 
 

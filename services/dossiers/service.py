@@ -175,6 +175,30 @@ def _history_values(
     }
 
 
+def _dossier_event(
+    dossier: Dossier,
+    event_type: str,
+    now: datetime,
+    payload: dict[str, Any],
+    also_to: tuple[str | None, ...] = (),
+) -> dict[str, Any]:
+    """An outbox event about the dossier as it now stands, for every agency that sees it."""
+    return event_values(
+        event_type,
+        dossier.code,
+        (
+            dossier.receiving_agency_code,
+            dossier.resolving_agency_code,
+            *dossier.holder_agency_codes,
+            *also_to,
+        ),
+        {
+            "dossier": to_out(dossier, now).model_dump(mode="json", exclude={"lookup_token"}),
+            **payload,
+        },
+    )
+
+
 def _change_event(
     dossier: Dossier, from_status: DossierStatus | None, action: str, now: datetime
 ) -> dict[str, Any]:
@@ -182,20 +206,36 @@ def _change_event(
         None,
         DossierStatus.SUBMITTED,
     )
-    return event_values(
+    return _dossier_event(
+        dossier,
         "dossier.received" if received else "dossier.status_changed",
-        dossier.code,
-        (
-            dossier.receiving_agency_code,
-            dossier.resolving_agency_code,
-            *dossier.holder_agency_codes,
-        ),
-        {
-            "dossier": to_out(dossier, now).model_dump(mode="json", exclude={"lookup_token"}),
-            "from_status": from_status.value if from_status else None,
-            "action": action,
-        },
+        now,
+        {"from_status": from_status.value if from_status else None, "action": action},
     )
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    dossier: Dossier,
+    action: str,
+    from_status: DossierStatus | None,
+    now: datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    event: dict[str, Any] | None = None,
+) -> None:
+    """Writes the change (a new version), then its history row and its outbox event, all in
+    the caller's transaction. ``event`` defaults to the status-change event."""
+    await session.flush()
+    session.add(
+        DossierHistory(
+            dossier_id=dossier.id,
+            **_history_values(dossier, action, from_status, principal, now, note, data),
+        )
+    )
+    session.add(OutboxEvent(**(event or _change_event(dossier, from_status, action, now))))
+    await session.flush()
 
 
 _agencies: TTLCache[bool] = TTLCache("agency-exists")
@@ -377,15 +417,7 @@ async def perform(
     if target in TERMINAL:
         returned = target is DossierStatus.RETURNED
         await processes.close_open(session, dossier, now, principal.actor if returned else None)
-    await session.flush()
-    session.add(
-        DossierHistory(
-            dossier_id=dossier.id,
-            **_history_values(dossier, action.value, from_status, principal, now, note, data),
-        )
-    )
-    session.add(OutboxEvent(**_change_event(dossier, from_status, action.value, now)))
-    await session.flush()
+    await _record(session, principal, dossier, action.value, from_status, now, note, data)
     return dossier
 
 
@@ -439,47 +471,19 @@ async def complete_step(
     if dossier.status not in _STEPPING:
         raise Conflict(
             f"dossier {dossier.code} is {dossier.status.value}: steps are completed while it is "
-            "received or in progress"
+            + ", ".join(s.value for s in _STEPPING)
         )
     step, started = await processes.complete(session, principal, dossier, n, note, now)
     dossier.updated_at = now  # a new version, even when only one of parallel steps ended
-    await session.flush()
+    await session.flush()  # the new version, before the event shows it
     snapshot = processes.step_out(step, now).model_dump(mode="json")
-    session.add(
-        DossierHistory(
-            dossier_id=dossier.id,
-            **_history_values(
-                dossier,
-                "step-complete",
-                dossier.status,
-                principal,
-                now,
-                note,
-                {"step": snapshot, "started": [s.n for s in started]},
-            ),
-        )
+    event = _dossier_event(
+        dossier, "dossier.step_completed", now, {"step": snapshot}, also_to=(step.agency_code,)
     )
-    session.add(
-        OutboxEvent(
-            **event_values(
-                "dossier.step_completed",
-                dossier.code,
-                (
-                    dossier.receiving_agency_code,
-                    dossier.resolving_agency_code,
-                    step.agency_code,
-                    *dossier.holder_agency_codes,
-                ),
-                {
-                    "dossier": to_out(dossier, now).model_dump(
-                        mode="json", exclude={"lookup_token"}
-                    ),
-                    "step": snapshot,
-                },
-            )
-        )
+    data = {"step": snapshot, "started": [s.n for s in started]}
+    await _record(
+        session, principal, dossier, "step-complete", dossier.status, now, note, data, event
     )
-    await session.flush()
     return dossier
 
 
@@ -631,22 +635,8 @@ async def record_online_payment(
         True,
         paid_at,
     )
-    await session.flush()
-    session.add(
-        DossierHistory(
-            dossier_id=dossier.id,
-            **_history_values(
-                dossier,
-                "payment-recorded",
-                dossier.status,
-                principal,
-                now,
-                data={"amount_vnd": amount_vnd, "paid_online": True},
-            ),
-        )
-    )
-    session.add(OutboxEvent(**_change_event(dossier, dossier.status, "payment-recorded", now)))
-    await session.flush()
+    data = {"amount_vnd": amount_vnd, "paid_online": True}
+    await _record(session, principal, dossier, "payment-recorded", dossier.status, now, None, data)
     return dossier
 
 

@@ -21,10 +21,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.calendar.service import office_hours
+from services.calendar.service import hours_per_day
 from services.core.clock import utcnow
 from services.core.privacy import fold
-from services.core.settings import get_settings
 from services.identity import repository as identity_repo
 from services.procedures import repository
 from services.procedures.schemas import ProcedureCreate
@@ -155,6 +154,12 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _misfit(steps: list[plan.StepSpec], procedure: ProcedureCreate) -> list[str]:
+    """What keeps these steps from adding up to the procedure's time limit (plan.check)."""
+    limit = procedure.time_limit
+    return plan.check(steps, limit.amount, limit.unit, hours_per_day())
+
+
 def _process(raw: str, procedure: ProcedureCreate) -> ProcessIn | None:
     """The ``process`` cell: empty, or steps whose shares fit the procedure's time limit."""
     if not raw:
@@ -165,9 +170,7 @@ def _process(raw: str, procedure: ProcedureCreate) -> ProcessIn | None:
         raise ValueError(f"process: not a JSON list of steps ({exc.msg})") from exc
     except ValidationError as exc:
         raise ValueError(f"process: {_reason(exc)}") from exc
-    hours_per_day = office_hours(get_settings()).hours_per_day
-    limit = procedure.time_limit
-    errors = plan.check([s.spec() for s in process.steps], limit.amount, limit.unit, hours_per_day)
+    errors = _misfit([s.spec() for s in process.steps], procedure)
     if errors:
         raise ValueError(f"process: {'; '.join(errors)}")
     return process
@@ -243,16 +246,10 @@ async def _process_problems(session: AsyncSession, rows: list[Row]) -> dict[int,
     that the procedure's current process (left as it is by a row without one) no longer fits."""
     known: dict[str, bool] = {}
     bad: dict[int, str] = {}
-    hours_per_day = office_hours(get_settings()).hours_per_day
     for row in rows:
         if row.process is None:
             current = await processes.current_process(session, row.procedure.code)
-            limit = row.procedure.time_limit
-            errors = (
-                plan.check(list(current.steps), limit.amount, limit.unit, hours_per_day)
-                if current is not None
-                else []
-            )
+            errors = _misfit(list(current.steps), row.procedure) if current else []
             if errors:
                 bad[row.line] = (
                     "time_limit: the procedure's internal process would no longer fit "

@@ -20,7 +20,6 @@ from services.core.cache import TTLCache
 from services.core.clock import as_local
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.core.pagination import Page, cursor_instant, cursor_int, decode_keyset, encode_cursor
-from services.core.settings import get_settings
 from services.dossiers.models import Dossier
 from services.identity import service as identity_service
 from services.identity.models import Role
@@ -50,10 +49,6 @@ _ROLE_MAY_COMPLETE: dict[Role, frozenset[StepRole]] = {
 }
 
 
-def _hours_per_day() -> Decimal:
-    return calendar_service.office_hours(get_settings()).hours_per_day
-
-
 def _spec(stored: dict[str, Any]) -> plan.StepSpec:
     return plan.StepSpec(
         name=stored["name"],
@@ -76,7 +71,7 @@ def _stored(spec: plan.StepSpec) -> dict[str, Any]:
 
 
 def to_out(process: ProcedureProcess, limit_value: Decimal, limit_unit: TimeUnit) -> ProcessOut:
-    hours_per_day = _hours_per_day()
+    hours_per_day = calendar_service.hours_per_day()
     steps = []
     for n, stored in enumerate(process.steps, start=1):
         spec = _spec(stored)
@@ -113,15 +108,20 @@ async def _latest(session: AsyncSession, procedure_code: str) -> ProcedureProces
     return (await session.scalars(stmt)).first()
 
 
-def validate(steps: list[plan.StepSpec], procedure: Procedure) -> None:
-    """422 listing every problem of a process for this procedure."""
+def validate(
+    steps: list[plan.StepSpec], procedure: Procedure, field: str = "steps", context: str = ""
+) -> None:
+    """422 listing every problem of a process for this procedure, on ``field``."""
     errors = plan.check(
-        steps, Decimal(procedure.time_limit_value), procedure.time_limit_unit, _hours_per_day()
+        steps,
+        Decimal(procedure.time_limit_value),
+        procedure.time_limit_unit,
+        calendar_service.hours_per_day(),
     )
     if errors:
         raise Unprocessable(
-            f"steps: {'; '.join(errors)}",
-            errors=[{"loc": ["body", "steps"], "msg": e, "type": "value_error"} for e in errors],
+            f"{field}: {context}{'; '.join(errors)}",
+            errors=[{"loc": ["body", field], "msg": e, "type": "value_error"} for e in errors],
         )
 
 
@@ -185,20 +185,13 @@ async def check_still_fits(session: AsyncSession, procedure: Procedure) -> None:
     process = await _latest(session, procedure.code)
     if process is None or process.retired_at is not None:
         return
-    errors = plan.check(
+    validate(
         [_spec(s) for s in process.steps],
-        Decimal(procedure.time_limit_value),
-        procedure.time_limit_unit,
-        _hours_per_day(),
+        procedure,
+        "time_limit",
+        f"the internal process (version {process.version}) would no longer fit (define a new "
+        "process first, or withdraw it): ",
     )
-    if errors:
-        raise Unprocessable(
-            f"time_limit: the internal process (version {process.version}) would no longer fit: "
-            f"{'; '.join(errors)}. Define a new process first, or withdraw it",
-            errors=[
-                {"loc": ["body", "time_limit"], "msg": e, "type": "value_error"} for e in errors
-            ],
-        )
 
 
 async def get_process(
@@ -311,7 +304,7 @@ async def begin(
     Call it before the dossier's row is written: it sets the dossier's holder columns.
     The steps are added to the session; they need ``dossier.id`` before the flush.
     """
-    hours_per_day = _hours_per_day()
+    hours_per_day = calendar_service.hours_per_day()
     limit_value, limit_unit = Decimal(dossier.time_limit_value), dossier.time_limit_unit
     steps: list[DossierStep] = []
     for stage_index, stage in enumerate(plan.stages(process.steps)):
@@ -479,17 +472,17 @@ def step_out(step: DossierStep, now: datetime) -> StepOut:
 # ---- work items and late steps --------------------------------------------------------------
 
 
+# Officers and specialists see the steps of their own role; everyone else (leaders, viewers,
+# admins, API keys) every role.
+_OWN_ROLE_ONLY = {Role.OFFICER: StepRole.OFFICER, Role.SPECIALIST: StepRole.SPECIALIST}
+
+
 def _roles_seen(principal: Principal, role: StepRole | None) -> frozenset[str] | None:
-    """Officers and specialists see the steps of their role; leaders, viewers, keys and admins
-    every role. ``role`` narrows it further."""
-    own = _ROLE_MAY_COMPLETE.get(principal.role) if principal.role is not None else None
-    if principal.role is Role.VIEWER:
-        own = None
-    if role is not None:
-        if own is not None and role not in own:
-            return frozenset()
-        return frozenset({role.value})
-    return None if own is None or own == frozenset(StepRole) else frozenset(s.value for s in own)
+    """The step roles listed for the caller (None: all), narrowed by ``role``."""
+    own = _OWN_ROLE_ONLY.get(principal.role) if principal.role is not None else None
+    if role is None:
+        return None if own is None else frozenset({own.value})
+    return frozenset() if own is not None and role is not own else frozenset({role.value})
 
 
 async def list_work_items(
