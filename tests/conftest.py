@@ -128,6 +128,7 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
 @pytest_asyncio.fixture(autouse=True)
 async def clean_redis(engine: AsyncEngine) -> None:
     await core_redis.get_redis().flushdb()
+    core_redis.shared_counts.reset()
 
 
 def install_overrides(application: Any, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -143,13 +144,18 @@ def install_overrides(application: Any, sessionmaker: async_sessionmaker[AsyncSe
             else:
                 await s.commit()
 
-    async def read_override() -> AsyncIterator[AsyncConnection]:
-        # Reads must see the test's uncommitted rows: a connection in the same transaction.
-        async with sessionmaker() as s:
-            yield await s.connection()
+    class TransactionReader:
+        # Reads must see the test's uncommitted rows: the driver connection of its transaction.
+        async def fetchrow(self, sql: str, *args: Any) -> Any:
+            async with sessionmaker() as s:
+                raw = await (await s.connection()).get_raw_connection()
+                return await raw.driver_connection.fetchrow(sql, *args)
+
+    async def hot_reader_override() -> Any:
+        return TransactionReader()
 
     application.dependency_overrides[core_db.get_session] = session_override
-    application.dependency_overrides[core_db.get_read_connection] = read_override
+    application.dependency_overrides[core_db.get_hot_reader] = hot_reader_override
 
 
 @pytest_asyncio.fixture

@@ -53,3 +53,21 @@ def test_unreachable_database_stops_with_clear_line() -> None:
     assert result.returncode != 0
     assert "cannot reach the database at 127.0.0.1:1/none" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_api_process_keeps_the_collector_off_its_start_up_heap() -> None:
+    import os
+
+    probe = (
+        "import gc, services.api.main; "
+        "print(gc.get_threshold()[0], gc.get_freeze_count() > 100_000)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "MOTCUA_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.split() == ["50000", "True"], result.stderr

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Protocol
 
-from fastapi import Depends
+import asyncpg
+from fastapi import Depends, Request
 from sqlalchemy import Delete, Insert, Update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -64,7 +65,8 @@ def get_report_engine() -> AsyncEngine:
 
 
 async def dispose_engines() -> None:
-    """Closes the pools (primary and replica) so that a command or worker can exit cleanly."""
+    """Closes the pools (primary, replica, hot reads) so that a process can exit cleanly."""
+    await HotReader.close_all()
     report = get_report_engine()
     await get_engine().dispose()
     if report is not get_engine():
@@ -100,23 +102,92 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_read_connection() -> AsyncIterator[AsyncConnection]:
-    """An autocommit connection for single-statement reads on hot public paths: no ORM session
-    and no BEGIN/COMMIT round trips around the one query.
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """The hot pool's connections only run single SELECTs: nothing to reset between uses
+    (asyncpg still rolls back an open transaction), which saves the default reset query's
+    round trip on every release."""
 
-    Behind PgBouncer in transaction mode (statement cache 0) a statement's prepare and execute
-    must share a transaction, or PgBouncer may run them on different servers: a transaction
-    then.
+
+class RowReader(Protocol):
+    """Anything that reads one row by plain SQL with ``$n`` parameters (an asyncpg pool or
+    connection, or ``HotReader``)."""
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None: ...
+
+
+class HotReader:
+    """Single-row reads on the driver's own pool, for the one path where the ORM's and the
+    engine pool's per-request cost dominated (the citizens' lookup, docs/performance.md).
+
+    One pool per event loop, opened on first use. Tests replace the dependency with a reader
+    on their own connection (``fetchrow`` is all a reader needs).
     """
-    if get_settings().db_statement_cache_size == 0:
-        async with get_engine().begin() as conn:
-            yield conn
-        return
-    async with get_engine().connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    _readers: ClassVar[dict[asyncio.AbstractEventLoop, HotReader]] = {}
+
+    def __init__(self, pool: asyncpg.Pool, in_transaction: bool) -> None:
+        self.pool = pool
+        self.in_transaction = in_transaction
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        if not self.in_transaction:
+            return await self.pool.fetchrow(sql, *args)
+        # PgBouncer in transaction mode: prepare and execute must share a server.
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await conn.fetchrow(sql, *args)
+
+    @classmethod
+    async def for_this_loop(cls) -> HotReader:
+        loop = asyncio.get_running_loop()
+        reader = cls._readers.get(loop)
+        if reader is not None:
+            return reader
+        async with _hot_pool_lock(loop):
+            reader = cls._readers.get(loop)
+            if reader is None:
+                settings = get_settings()
+                url = make_url(settings.database_url).set(drivername="postgresql")
+                pool = await asyncpg.create_pool(
+                    url.render_as_string(hide_password=False),
+                    min_size=1,
+                    max_size=settings.db_hot_pool_size,
+                    statement_cache_size=settings.db_statement_cache_size,
+                    reset=_no_reset,
+                )
+                reader = cls._readers[loop] = cls(pool, settings.db_statement_cache_size == 0)
+        return reader
+
+    @classmethod
+    async def close_all(cls) -> None:
+        loop = asyncio.get_running_loop()
+        readers, cls._readers = cls._readers, {}
+        _hot_pool_locks.clear()
+        for owner, reader in readers.items():
+            if owner is loop:
+                await reader.pool.close()
+            elif not owner.is_closed():
+                reader.pool.terminate()
 
 
-ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
+_hot_pool_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+def _hot_pool_lock(loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+    return _hot_pool_locks.setdefault(loop, asyncio.Lock())
+
+
+async def get_hot_reader() -> RowReader:
+    return await HotReader.for_this_loop()
+
+
+async def hot_reader(request: Request) -> RowReader:
+    """``get_hot_reader``, or what the app's ``dependency_overrides`` put in its place (tests),
+    for an endpoint that calls it itself rather than declaring a dependency."""
+    provider = request.app.dependency_overrides.get(get_hot_reader, get_hot_reader)
+    reader: RowReader = await provider()
+    return reader
+
+
 
 
 # Read from the primary even in a report: the calendar is seeded lazily by the report itself,

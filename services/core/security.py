@@ -95,9 +95,9 @@ def lookup_token(settings: Settings, dossier_code: str) -> str:
     Derived from the secret key, so it can be printed again on a reprinted receipt without
     storing it; 60 bits behind a rate limit is out of reach of guessing.
     """
-    digest = hmac.new(
-        settings.secret_key.get_secret_value().encode(),
-        f"lookup:{dossier_code}".encode(),
-        hashlib.sha256,
-    ).digest()
-    return base64.b32encode(digest).decode()[:12]
+    digest = hmac.digest(
+        settings.secret_key.get_secret_value().encode(), f"lookup:{dossier_code}".encode(), "sha256"
+    )
+    # Base32 turns each 5 bytes into 8 characters on its own: the first 10 bytes give the same
+    # 12 characters as the whole digest, for a fifth of the (pure Python) encoding.
+    return base64.b32encode(digest[:10]).decode()[:12]

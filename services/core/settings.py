@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     doorbell: bool = True
     doorbell_interval_ms: int = Field(default=500, ge=10, le=60_000)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
+    # FastAPI's native OpenTelemetry (traces, metrics and logs to the globally configured
+    # providers); off unless asked for, as it costs a check on every request.
+    opentelemetry: bool = False
+    # Connections of the driver-level pool behind the citizens' lookup (the busiest read): no
+    # ORM and no reset query between uses. Counted on top of ``db_pool_size``.
+    db_hot_pool_size: int = Field(default=10, ge=1, le=200)
     # asyncpg's per-connection cache of prepared statements. 0 behind PgBouncer in transaction
     # mode, where a connection's prepared statements vanish between transactions: the caches
     # are then off and every statement gets a unique name.

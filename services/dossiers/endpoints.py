@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.core.clock import utcnow
-from services.core.db import ReadConnectionDep, SessionDep
+from services.core.db import SessionDep, hot_reader
 from services.core.errors import Conflict, error_responses
 from services.core.idempotency import IdempotencyKey, once
 from services.core.pagination import (
@@ -372,12 +372,18 @@ for _action, _model, _summary, _text in _ACTIONS:
     description="No login: the code and the lookup token printed on the receipt. Status and "
     "dates, the applicant's name masked. A wrong token answers 404 like an unknown code. "
     "Rate-limited per address (429 with `Retry-After`).",
-    dependencies=[Depends(limit_public)],
     responses=error_responses(404, 422, 429),
 )
+@limit_public.checked_inside
 async def public_lookup(
+    request: Request,
     code: Annotated[str, Path(max_length=64)],
-    conn: ReadConnectionDep,
     token: Annotated[str, Query(min_length=4, max_length=64)],
-) -> PublicDossierOut:
-    return await service.public_lookup(conn, code, token, get_settings(), utcnow())
+) -> Response:
+    # The busiest route: no dependencies to solve (docs/performance.md), so the limit and the
+    # reader are taken here, and the answer is serialised here rather than validated again.
+    limit_public.hit(request)
+    found = await service.public_lookup(
+        await hot_reader(request), code, token, get_settings(), utcnow()
+    )
+    return Response(found.model_dump_json(), media_type="application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -19,10 +19,10 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from services.core.db import RowReader
 from services.core.privacy import fold
 from services.dossiers.models import Dossier, DossierHistory
 from services.dossiers.schemas import ListFilters
@@ -68,27 +68,26 @@ async def get_by_portal_ref(session: AsyncSession, portal_ref: str) -> str | Non
     return code
 
 
-_PUBLIC_COLUMNS = (
-    Dossier.code,
-    Dossier.status,
-    Dossier.procedure_name,
-    Dossier.applicant_full_name,
-    Dossier.received_at,
-    Dossier.due_at,
-    Dossier.finished_at,
-    Dossier.returned_at,
-)
+class PublicView(NamedTuple):
+    """What a citizen may see of a dossier: a column read, not an entity."""
+
+    code: str
+    status: str
+    procedure_name: str
+    applicant_full_name: str
+    received_at: datetime | None
+    due_at: datetime | None
+    finished_at: datetime | None
+    returned_at: datetime | None
 
 
-# Plain SQL on the driver: the busiest public path skips building and compiling a statement.
-_PUBLIC_VIEW_SQL = (
-    f"SELECT {', '.join(c.key for c in _PUBLIC_COLUMNS)} FROM dossiers WHERE code = $1"  # noqa: S608
-)
+# Plain SQL on the driver's pool: the busiest public path skips the ORM and the engine's pool.
+_PUBLIC_VIEW_SQL = f"SELECT {', '.join(PublicView._fields)} FROM dossiers WHERE code = $1"  # noqa: S608
 
 
-async def public_view(conn: AsyncConnection, code: str) -> Row[Any] | None:
-    """Only what a citizen may see; a column read, not an entity."""
-    return (await conn.exec_driver_sql(_PUBLIC_VIEW_SQL, (code,))).first()
+async def public_view(reader: RowReader, code: str) -> PublicView | None:
+    row = await reader.fetchrow(_PUBLIC_VIEW_SQL, code)
+    return None if row is None else PublicView(*row.values())
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:

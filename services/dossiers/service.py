@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from services.calendar import service as calendar_service
 from services.calendar.workingtime import TimeUnit, WorkCalendar
 from services.core.cache import TTLCache
 from services.core.clock import as_local
+from services.core.db import RowReader
 from services.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from services.core.privacy import fold, mask_name
 from services.core.security import lookup_token
@@ -645,7 +646,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 async def public_lookup(
-    conn: AsyncConnection,
+    reader: RowReader,
     code: str,
     token: str,
     settings: Settings,
@@ -654,7 +655,7 @@ async def public_lookup(
     # A wrong token answers exactly like a missing dossier: nothing to learn by guessing codes.
     if not hmac.compare_digest(lookup_token(settings, code).encode(), token.upper().encode()):
         raise NotFound(f"dossier {code} not found")
-    view = await repository.public_view(conn, code)
+    view = await repository.public_view(reader, code)
     if view is None:
         raise NotFound(f"dossier {code} not found")
     return to_public(view, now)

@@ -97,3 +97,44 @@ async def test_the_kpi_report_reads_from_the_replica(
     assert not any("calendar" in s for s in replica)  # read on the primary, where it is seeded
     form = await client.get("/api/v1/reports/form-06?period=2026-Q1", headers=headers)
     assert form.status_code == 200, form.text
+
+
+async def test_the_hot_reader_reads_on_its_own_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    await core_db.HotReader.close_all()
+    try:
+        reader = await core_db.get_hot_reader()
+        assert isinstance(reader, core_db.HotReader) and not reader.in_transaction
+        row = await reader.fetchrow("SELECT $1::int + 1 AS n", 41)
+        assert row is not None and row["n"] == 42
+        # One pool per event loop, opened once; nothing reset between uses.
+        again = await core_db.get_hot_reader()
+        assert again is reader
+        assert await again.fetchrow("SELECT 1 WHERE false") is None
+        # Behind PgBouncer (no statement cache) each read runs in its own transaction.
+        await core_db.HotReader.close_all()
+        monkeypatch.setattr(get_settings(), "db_statement_cache_size", 0)
+        bouncer = await core_db.get_hot_reader()
+        assert bouncer.in_transaction and bouncer.pool is not reader.pool
+        row = await bouncer.fetchrow("SELECT $1::text AS t", "một cửa")
+        assert row is not None and row["t"] == "một cửa"
+    finally:
+        await core_db.HotReader.close_all()
+
+
+async def test_the_public_lookup_reads_through_the_hot_pool() -> None:
+    """The app as deployed (no test overrides): a valid token for a code that does not exist
+    answers 404, read on the hot pool."""
+    from services.api.app import create_app
+    from services.core.security import lookup_token
+
+    app = create_app(get_settings())
+    code = "000.00.31.H56-261122-9999"
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            token = lookup_token(get_settings(), code)
+            resp = await client.get(f"/api/v1/public/dossiers/{code}?token={token}")
+        assert resp.status_code == 404, resp.text
+        assert core_db.HotReader._readers  # the read went through the hot pool
+    finally:
+        await core_db.HotReader.close_all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -71,3 +72,81 @@ async def test_the_limiter_survives_a_script_flush_and_fails_open(
         await core_redis.rate_limit("probe", 2, 60)
     assert "rate limit skipped: redis unavailable" in caplog.text
     await down.aclose()
+
+
+async def test_shared_counts_are_exact_in_one_process_and_reach_redis_in_batches() -> None:
+    from services.core import redis as core_redis
+    from services.core.errors import TooManyRequests
+
+    counts = core_redis.SharedCounts(flush_seconds=0.05)
+    for _ in range(3):
+        counts.hit("probe:a", 3, 60)
+    with pytest.raises(TooManyRequests) as refused:
+        counts.hit("probe:a", 3, 60)
+    assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
+    redis = core_redis.get_redis()
+    assert await redis.get("motcua:rl:probe:a") is None  # nothing sent yet: no round trip
+    await asyncio.sleep(0.2)  # the timer flushes on its own
+    assert int(await redis.get("motcua:rl:probe:a")) == 3  # the refused hit is not counted
+    assert 0 < await redis.pttl("motcua:rl:probe:a") <= 60_000
+
+
+async def test_shared_counts_see_other_processes_after_a_flush() -> None:
+    from services.core import redis as core_redis
+    from services.core.errors import TooManyRequests
+
+    first, second = core_redis.SharedCounts(60), core_redis.SharedCounts(60)
+    first.hit("probe:b", 3, 60)
+    first.hit("probe:b", 3, 60)
+    await first.flush()
+    second.hit("probe:b", 3, 60)  # the third of the budget, counted in the second process
+    await second.flush()
+    with pytest.raises(TooManyRequests):
+        second.hit("probe:b", 3, 60)
+    await first.flush()  # nothing pending: the first learns the total on its next flush
+    first.hit("probe:b", 10, 60)  # a larger budget for the same key still has room
+    await first.flush()
+    assert int(await core_redis.get_redis().get("motcua:rl:probe:b")) == 4
+
+
+async def test_shared_counts_fail_open_without_redis(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from redis.asyncio import Redis
+
+    from services.core import redis as core_redis
+
+    down = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)
+    monkeypatch.setattr(core_redis, "get_redis", lambda: down)
+    counts = core_redis.SharedCounts(60)
+    for _ in range(3):
+        counts.hit("probe:c", 5, 60)
+        await counts.flush()
+    assert "rate limit counts dropped: redis unavailable" in caplog.text
+    await down.aclose()
+
+
+async def test_a_flood_from_one_address_is_refused_without_redis(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.core import redis as core_redis
+
+    monkeypatch.setattr(get_settings(), "public_rate_limit_per_minute", 2)
+    calls: list[Any] = []
+    real = core_redis._add_hits()
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["keys"])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(core_redis, "_add_hits", lambda: counting)
+    monkeypatch.setattr(core_redis.shared_counts, "flush_seconds", 60)
+    statuses = [
+        (await client.get("/api/v1/public/dossiers/X-1?token=ABCDEFGHJKLM")).status_code
+        for _ in range(20)
+    ]
+    assert statuses[:2] == [404, 404] and set(statuses[2:]) == {429}
+    assert calls == []  # twenty requests, no round trip to Redis
+    await core_redis.shared_counts.flush()
+    assert len(calls) == 1 and calls[0][0].startswith("motcua:rl:public:")
+    assert int(await core_redis.get_redis().get(calls[0][0])) == 2
