@@ -155,6 +155,15 @@ def main() -> None:
             server("services.api.main:app", workers, env) as api,
             server("bench.bare_app:app", workers, env) as bare,
         ):
+            # One second of each request first, for both apps alike: the first requests pay for
+            # lazily built routes, caches and pool connections, which a long run amortises.
+            for url, paths, method, send, headers in (
+                (api, lookup_paths, "GET", None, {}),
+                (bare, [f"/bare/dossiers/{i}" for i in range(1, 201)], "GET", None, {}),
+                (f"{api}/api/v1/dossiers", [], "POST", body, {**json_headers, "X-API-Key": key}),
+                (f"{bare}/bare/dossiers", [], "POST", body, json_headers),
+            ):
+                wrk(url, method, send, headers, paths=paths, seconds=1)
             measured = {
                 ("create", "api"): wrk(
                     f"{api}/api/v1/dossiers",

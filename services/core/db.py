@@ -149,7 +149,8 @@ class HotReader:
                 url = make_url(settings.database_url).set(drivername="postgresql")
                 pool = await asyncpg.create_pool(
                     url.render_as_string(hide_password=False),
-                    min_size=1,
+                    # Opened in full at once: a connection opened under load delays a citizen.
+                    min_size=settings.db_hot_pool_size,
                     max_size=settings.db_hot_pool_size,
                     statement_cache_size=settings.db_statement_cache_size,
                     reset=_no_reset,
@@ -186,8 +187,6 @@ async def hot_reader(request: Request) -> RowReader:
     provider = request.app.dependency_overrides.get(get_hot_reader, get_hot_reader)
     reader: RowReader = await provider()
     return reader
-
-
 
 
 # Read from the primary even in a report: the calendar is seeded lazily by the report itself,

@@ -121,13 +121,14 @@ class RequestContextMiddleware:
             requests, latency = _instruments(method, route_path, status)
             requests.inc()
             latency.observe(elapsed)
-            logger.info(
-                "%s %s %s",
-                method,
-                route_path,
-                status,
-                extra={"duration_ms": round(elapsed * 1000, 2)},
-            )
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "%s %s %s",
+                    method,
+                    route_path,
+                    status,
+                    extra={"duration_ms": round(elapsed * 1000, 2)},
+                )
             request_id_var.reset(token)
 
     async def _call_limited(self, scope: Scope, receive: Receive, send: Send) -> None:

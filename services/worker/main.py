@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.worker import Worker
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.apologies.jobs import overdue_scan
@@ -126,3 +127,30 @@ class WorkerSettings:
     # A job that outlives this is cancelled and retried; the outbox keeps its work.
     job_timeout = 300
     max_tries = 5
+
+
+_arq_start_jobs = Worker.start_jobs
+
+
+async def _start_jobs(self: Worker, job_ids: list[bytes]) -> None:
+    """arq's ``start_jobs``, except that losing Redis while it claims a job does not end the
+    worker.
+
+    arq claims a job between ``WATCH`` and ``EXEC``; when the connection drops there, redis-py
+    raises ``WatchError`` (a watch cannot be retried) outside the ``try`` arq has for a lost
+    race, and arq 0.28's worker exited. The job was not claimed: it stays queued for the next
+    poll, and its work is in PostgreSQL anyway. The drill ``redis-wipe`` caught this.
+    """
+    try:
+        await _arq_start_jobs(self, job_ids)
+    except WatchError:
+        # Raised inside the claim, after arq counted the job and took a slot for it.
+        self.job_counter -= 1
+        self.sem.release()
+        logger.warning("redis connection lost while claiming a job; it stays queued")
+
+
+# The process is `arq services.worker.main.WorkerSettings` (api.md), and arq's command line
+# always builds arq's own Worker: the method is replaced on it when arq imports this module.
+# arq is pinned (==0.28.0), so the method replaced is the one read above.
+Worker.start_jobs = _start_jobs  # type: ignore[method-assign]

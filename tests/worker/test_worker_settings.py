@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +123,38 @@ async def test_the_redis_retry_gives_up_after_its_deadline() -> None:
         await OutageRetry(0.5).call_with_retry(refused, noop)
     assert attempts > 1
     assert time.monotonic() - started < 0.5 + 2.5  # the deadline plus at most one backoff
+
+
+async def test_a_connection_lost_while_claiming_a_job_does_not_end_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from arq.connections import create_pool
+    from arq.worker import Worker
+    from redis.exceptions import WatchError
+
+    from services.worker.main import ping, redis_settings
+
+    pool = await create_pool(redis_settings())
+    # arq's own class, as `arq services.worker.main.WorkerSettings` builds it.
+    worker = Worker(functions=[ping], redis_pool=pool, max_jobs=2)
+    real_pipeline = pool.pipeline
+
+    def lost_while_watching(*args: Any, **kwargs: Any) -> Any:
+        pipe = real_pipeline(*args, **kwargs)
+
+        async def watch(*names: Any) -> None:
+            raise WatchError("A ConnectionError occurred on while watching one or more keys")
+
+        pipe.watch = watch
+        return pipe
+
+    monkeypatch.setattr(pool, "pipeline", lost_while_watching)
+    free_slots = worker.sem._value
+    try:
+        await worker.start_jobs([b"job-1", b"job-2"])  # unpatched, arq raises WatchError
+        # The slot and the count taken for the job that was not claimed are given back.
+        assert worker.job_counter == 0
+        assert worker.sem._value == free_slots
+        assert worker.tasks == {}
+    finally:
+        await pool.aclose()
