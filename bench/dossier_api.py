@@ -1,7 +1,7 @@
 """Benchmark: dossier create and public lookup through the API, next to a bare FastAPI+asyncpg
 insert/select measured in the same run, with 1 and 2 uvicorn workers.
 
-    make bench-api            # or: python bench/dossier_api.py [--seconds 10] [--connections 32]
+    make bench-api   # or: python bench/dossier_api.py [--seconds 5] [--rounds 3] [--connections N]
 
 Targets (issue: dossier core): create ≥ 0.6× the bare insert, lookup ≥ 0.8× the bare select.
 """
@@ -13,8 +13,10 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -124,7 +126,10 @@ async def create_bare_table(url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each request; medians are reported"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
@@ -164,8 +169,8 @@ def main() -> None:
                 (f"{bare}/bare/dossiers", [], "POST", body, json_headers),
             ):
                 wrk(url, method, send, headers, paths=paths, seconds=1)
-            measured = {
-                ("create", "api"): wrk(
+            runs: dict[tuple[str, str], Callable[[], dict[str, float]]] = {
+                ("create", "api"): lambda: wrk(
                     f"{api}/api/v1/dossiers",
                     "POST",
                     body,
@@ -173,7 +178,7 @@ def main() -> None:
                     seconds=args.seconds,
                     connections=args.connections,
                 ),
-                ("create", "bare"): wrk(
+                ("create", "bare"): lambda: wrk(
                     f"{bare}/bare/dossiers",
                     "POST",
                     body,
@@ -183,7 +188,7 @@ def main() -> None:
                 ),
                 # Receptions spread over 20 agencies, as a province's are: the per-day counter
                 # that keeps codes gap-free only serialises receptions of the same agency.
-                ("create-20", "api"): wrk(
+                ("create-20", "api"): lambda: wrk(
                     f"{api}/api/v1/dossiers",
                     "POST",
                     None,
@@ -195,37 +200,43 @@ def main() -> None:
                     seconds=args.seconds,
                     connections=args.connections,
                 ),
-                ("lookup", "api"): wrk(
+                ("lookup", "api"): lambda: wrk(
                     api, paths=lookup_paths, seconds=args.seconds, connections=args.connections
                 ),
-                ("lookup", "bare"): wrk(
+                ("lookup", "bare"): lambda: wrk(
                     bare,
                     paths=[f"/bare/dossiers/{i}" for i in range(1, 201)],
                     seconds=args.seconds,
                     connections=args.connections,
                 ),
             }
+            # Rounds of every run, ours and the bare app's one after the other: a machine that
+            # slows down or speeds up during the benchmark shifts both sides of a round alike.
+            measured: dict[tuple[str, str], list[dict[str, float]]] = {k: [] for k in runs}
+            for _ in range(args.rounds):
+                for run_key, run in runs.items():
+                    measured[run_key].append(run())
         for op, target in (("create", 0.6), ("create-20", 0.6), ("lookup", 0.8)):
             ours = measured[(op, "api")]
             base = measured[("create" if op.startswith("create") else op, "bare")]
-            ratio = ours["rps"] / base["rps"]
+            ratio = median(o["rps"] / b["rps"] for o, b in zip(ours, base, strict=True))
             rows.append(
                 [
                     op,
                     workers,
-                    f"{ours['rps']:.0f}",
-                    f"{base['rps']:.0f}",
+                    f"{median(o['rps'] for o in ours):.0f}",
+                    f"{median(b['rps'] for b in base):.0f}",
                     f"{ratio:.2f}",
                     f"≥ {target}",
                     "yes" if ratio >= target else "NO",
-                    f"{ours['p50']:.1f}/{ours['p99']:.1f}",
-                    f"{base['p50']:.1f}/{base['p99']:.1f}",
-                    int(ours["errors"] + base["errors"]),
+                    f"{median(o['p50'] for o in ours):.1f}/{median(o['p99'] for o in ours):.1f}",
+                    f"{median(b['p50'] for b in base):.1f}/{median(b['p99'] for b in base):.1f}",
+                    int(sum(o["errors"] for o in ours) + sum(b["errors"] for b in base)),
                 ]
             )
     print(
         f"\nmachine: {machine()}; wrk 1 thread, {args.connections} connections, "
-        f"{args.seconds}s each\n"
+        f"{args.rounds} rounds of {args.seconds} s per run, medians\n"
     )
     print_table(
         [

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -68,26 +69,23 @@ async def get_by_portal_ref(session: AsyncSession, portal_ref: str) -> str | Non
     return code
 
 
-class PublicView(NamedTuple):
-    """What a citizen may see of a dossier: a column read, not an entity."""
-
-    code: str
-    status: str
-    procedure_name: str
-    applicant_full_name: str
-    received_at: datetime | None
-    due_at: datetime | None
-    finished_at: datetime | None
-    returned_at: datetime | None
-
-
+# What a citizen may see of a dossier: a column read, not an entity.
+PUBLIC_COLUMNS = (
+    "code",
+    "status",
+    "procedure_name",
+    "applicant_full_name",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "returned_at",
+)
 # Plain SQL on the driver's pool: the busiest public path skips the ORM and the engine's pool.
-_PUBLIC_VIEW_SQL = f"SELECT {', '.join(PublicView._fields)} FROM dossiers WHERE code = $1"  # noqa: S608
+_PUBLIC_VIEW_SQL = f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM dossiers WHERE code = $1"  # noqa: S608
 
 
-async def public_view(reader: RowReader, code: str) -> PublicView | None:
-    row = await reader.fetchrow(_PUBLIC_VIEW_SQL, code)
-    return None if row is None else PublicView(*row.values())
+async def public_view(reader: RowReader, code: str) -> Mapping[str, Any] | None:
+    return await reader.fetchrow(_PUBLIC_VIEW_SQL, code)
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
