@@ -107,8 +107,9 @@ class SharedCounts:
 
     Within one process the budget is exact. Across processes a key may get through, before
     the next flush shows it, what the other processes admitted since their last flush: at
-    most ``budget`` per process and window, in practice a few requests. Redis down: the
-    counts are dropped (and the outage logged), as ``rate_limit`` fails open.
+    most ``budget`` per process and window, in practice a few requests. Redis down: each
+    process keeps its own counts (and the outage is logged once), so the budget then holds
+    per process.
     """
 
     BATCH = 500
@@ -122,6 +123,7 @@ class SharedCounts:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._flushing: set[asyncio.Task[None]] = set()
+        self._outage = False
 
     def hit(self, key: str, limit: int, window_seconds: int) -> None:
         now = time.monotonic()
@@ -162,15 +164,30 @@ class SharedCounts:
                     client=get_redis(),
                 )
             except (RedisError, OSError) as exc:
-                logger.warning(
-                    "rate limit counts dropped: redis unavailable (%s)", type(exc).__name__
-                )
+                if not self._outage:  # once per outage, not every flush
+                    logger.warning(
+                        "rate limits counted per process: redis unavailable (%s)",
+                        type(exc).__name__,
+                    )
+                self._outage = True
+                self._keep_locally(keys[start:], batch, windows, sent)
                 return
+            self._outage = False
             for i, key in enumerate(chunk):
                 self._known[key] = (int(answer[2 * i]), sent + int(answer[2 * i + 1]) / 1000)
         if len(self._known) > 10 * self.BATCH:
             now = time.monotonic()
             self._known = {k: v for k, v in self._known.items() if v[1] > now}
+
+    def _keep_locally(
+        self, keys: list[str], batch: dict[str, int], windows: dict[str, int], now: float
+    ) -> None:
+        """Without Redis, each process still holds each address to the budget on its own."""
+        for key in keys:
+            count, ends = self._known.get(key, (0, 0.0))
+            if now >= ends:
+                count, ends = 0, now + windows[key]
+            self._known[key] = (count + batch[key], ends)
 
     def reset(self) -> None:
         """Forgets every count of this process (tests, after Redis is wiped)."""
