@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -67,23 +68,46 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def uvicorn_command(app: str, port: int, workers: int = 1) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def marriage_procedure(code: str) -> Any:
+    """The procedure every benchmark and drill receives dossiers for (3 working days)."""
+    from decimal import Decimal
+
+    from services.calendar.workingtime import TimeUnit
+    from services.procedures.models import Procedure, SectorGroup
+
+    return Procedure(
+        code=code,
+        name="Xác nhận tình trạng hôn nhân",
+        name_folded="xac nhan tinh trang hon nhan",
+        sector_code="ho-tich",
+        sector_name="Hộ tịch",
+        sector_group=SectorGroup.CIVIL_STATUS,
+        time_limit_value=Decimal(3),
+        time_limit_unit=TimeUnit.WORKING_DAYS,
+    )
+
+
 @contextmanager
 def server(app: str, workers: int, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        uvicorn_command(app, port, workers),
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,

@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from statistics import median
 
@@ -25,6 +24,7 @@ from bench.common import (
     asyncpg_dsn,
     ensure_wrk,
     machine,
+    marriage_procedure,
     print_table,
     recreate_database,
     server,
@@ -40,7 +40,6 @@ SPREAD = [f"000.00.{n:02d}.H57" for n in range(20)]
 async def seed(url: str, lookups: int) -> tuple[str, list[str], str]:
     """Agencies, procedure, an API key, an admin token and ``lookups`` dossiers."""
     os.environ.update(MOTCUA_DATABASE_URL=url, MOTCUA_SECRET_KEY=BENCH_SECRET)
-    from services.calendar.workingtime import TimeUnit
     from services.core.cli_support import command_session
     from services.core.clock import utcnow
     from services.core.security import lookup_token
@@ -51,24 +50,12 @@ async def seed(url: str, lookups: int) -> tuple[str, list[str], str]:
     from services.identity.models import Agency, AgencyLevel, Role
     from services.identity.principal import Principal
     from services.identity.schemas import ApiKeyCreate, UserCreate
-    from services.procedures.models import Procedure, SectorGroup
 
     async with command_session() as session:
         session.add(Agency(code=AGENCY, name="UBND xã Bench", level=AgencyLevel.COMMUNE))
         for code in SPREAD:
             session.add(Agency(code=code, name=f"UBND xã {code}", level=AgencyLevel.COMMUNE))
-        session.add(
-            Procedure(
-                code=PROCEDURE,
-                name="Xác nhận tình trạng hôn nhân",
-                name_folded="xac nhan tinh trang hon nhan",
-                sector_code="ho-tich",
-                sector_name="Hộ tịch",
-                sector_group=SectorGroup.CIVIL_STATUS,
-                time_limit_value=Decimal(3),
-                time_limit_unit=TimeUnit.WORKING_DAYS,
-            )
-        )
+        session.add(marriage_procedure(PROCEDURE))
         await session.flush()
         api_key, key = await identity_service.create_api_key(
             session,

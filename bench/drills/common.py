@@ -11,6 +11,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,7 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    marriage_procedure,
+    recreate_database,
+    uvicorn_command,
+)
 
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR", ROOT / ".local"))
 PG_DATA = LOCAL_DIR / "pg" / "data"
@@ -302,19 +308,7 @@ def process(
 
 
 def uvicorn(app: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    return uvicorn_command(app, port)
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -340,6 +334,30 @@ def start_portal_mock(env: dict[str, str], log_path: Path | None = None) -> tupl
     return cm, url
 
 
+def start_portal_drill(
+    database: str, name: str, **settings: str
+) -> tuple[dict[str, str], Path, Any, str]:
+    """A scratch database with the drill's agency and procedure, a mock portal, and the
+    settings its worker runs with (portal back-off 0.5–2 s, plus ``settings``).
+
+    Returns (env, the log folder, the mock's process, the mock's URL).
+    """
+    env = {
+        "MOTCUA_DATABASE_URL": recreate_database(database),
+        "MOTCUA_LOG_LEVEL": "WARNING",
+        "MOTCUA_PORTAL_RETRY_BASE_SECONDS": "0.5",
+        "MOTCUA_PORTAL_RETRY_MAX_SECONDS": "2",
+        **settings,
+    }
+    os.environ.update(env)
+    run_async(seed_reference())
+    logs = Path(tempfile.gettempdir())
+    mock_cm, portal = start_portal_mock(env, logs / f"motcua-drill-{name}-mock.log")
+    env["MOTCUA_PORTAL_URL"] = portal
+    os.environ["MOTCUA_PORTAL_URL"] = portal
+    return env, logs, mock_cm, portal
+
+
 def portal_token(url: str) -> str:
     from services.core.settings import get_settings
 
@@ -355,27 +373,12 @@ def portal_token(url: str) -> str:
 # ---------------------------------------------------------------- seeding
 async def seed_reference() -> None:
     """The drill agency and procedure (as bench/dossier_api.py's seed, without a key)."""
-    from decimal import Decimal
-
-    from services.calendar.workingtime import TimeUnit
     from services.core.cli_support import command_session
     from services.identity.models import Agency, AgencyLevel
-    from services.procedures.models import Procedure, SectorGroup
 
     async with command_session() as session:
         session.add(Agency(code=AGENCY, name="UBND xã Drill", level=AgencyLevel.COMMUNE))
-        session.add(
-            Procedure(
-                code=PROCEDURE,
-                name="Xác nhận tình trạng hôn nhân",
-                name_folded="xac nhan tinh trang hon nhan",
-                sector_code="ho-tich",
-                sector_name="Hộ tịch",
-                sector_group=SectorGroup.CIVIL_STATUS,
-                time_limit_value=Decimal(3),
-                time_limit_unit=TimeUnit.WORKING_DAYS,
-            )
-        )
+        session.add(marriage_procedure(PROCEDURE))
 
 
 def principal() -> Any:

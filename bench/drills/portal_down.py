@@ -12,9 +12,7 @@ version) must reach the portal exactly once.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,7 +21,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import recreate_database
 from bench.drills.common import (
     Poker,
     Result,
@@ -35,8 +32,7 @@ from bench.drills.common import (
     process,
     receive_dossiers,
     run_async,
-    seed_reference,
-    start_portal_mock,
+    start_portal_drill,
     sync_state,
     wait_delivered,
     worker_command,
@@ -68,23 +64,12 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=150)
     args = parser.parse_args()
     guard()
-    url = recreate_database("motcua_drill_portal")
-    env = {
-        "MOTCUA_DATABASE_URL": url,
-        "MOTCUA_LOG_LEVEL": "WARNING",
-        "MOTCUA_PORTAL_RETRY_BASE_SECONDS": "0.5",
-        "MOTCUA_PORTAL_RETRY_MAX_SECONDS": "2",
-        # 8 attempts take ~21 min with the production back-off (5 s doubling); with the
-        # drill's 0.5-2 s one they would pass in 15 s and park items as `failed`.
-        "MOTCUA_PORTAL_FAILED_AFTER_ATTEMPTS": "1000",
-    }
-    os.environ.update(env)
-    run_async(seed_reference())
+    # 8 attempts take ~21 min with the production back-off (5 s doubling); with the drill's
+    # 0.5-2 s one they would pass in 15 s and park items as `failed`.
+    env, logs, mock_cm, portal = start_portal_drill(
+        "motcua_drill_portal", "portal", MOTCUA_PORTAL_FAILED_AFTER_ATTEMPTS="1000"
+    )
     result = Result(NAME, 0, 0, 0, 0)
-    logs = Path(tempfile.gettempdir())
-    mock_cm, portal = start_portal_mock(env, logs / "motcua-drill-portal-mock.log")
-    env["MOTCUA_PORTAL_URL"] = portal
-    os.environ["MOTCUA_PORTAL_URL"] = portal
     auth = {"Authorization": f"Bearer {portal_token(portal)}"}
     try:
         with (

@@ -12,15 +12,12 @@ reach the mock portal exactly once, and the worker must carry on without a resta
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import recreate_database
 from bench.drills.common import (
     Poker,
     Result,
@@ -35,8 +32,7 @@ from bench.drills.common import (
     redis_start,
     redis_stop_and_wipe,
     run_async,
-    seed_reference,
-    start_portal_mock,
+    start_portal_drill,
     sync_state,
     wait_delivered,
     worker_command,
@@ -56,20 +52,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     guard()
-    url = recreate_database("motcua_drill_redis")
-    env = {
-        "MOTCUA_DATABASE_URL": url,
-        "MOTCUA_LOG_LEVEL": "WARNING",
-        "MOTCUA_PORTAL_RETRY_BASE_SECONDS": "0.5",
-        "MOTCUA_PORTAL_RETRY_MAX_SECONDS": "2",
-    }
-    os.environ.update(env)
-    run_async(seed_reference())
+    env, logs, mock_cm, _ = start_portal_drill("motcua_drill_redis", "redis")
     result = Result(NAME, 0, 0, 0, 0)
-    logs = Path(tempfile.gettempdir())
-    mock_cm, portal = start_portal_mock(env, logs / "motcua-drill-redis-mock.log")
-    env["MOTCUA_PORTAL_URL"] = portal
-    os.environ["MOTCUA_PORTAL_URL"] = portal
     try:
         with (
             process(worker_command(), env, logs / "motcua-drill-redis-worker.log") as worker,

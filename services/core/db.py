@@ -124,6 +124,7 @@ class HotReader:
     """
 
     _readers: ClassVar[dict[asyncio.AbstractEventLoop, HotReader]] = {}
+    _opening: ClassVar[dict[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 
     def __init__(self, pool: asyncpg.Pool, in_transaction: bool) -> None:
         self.pool = pool
@@ -142,7 +143,7 @@ class HotReader:
         reader = cls._readers.get(loop)
         if reader is not None:
             return reader
-        async with _hot_pool_lock(loop):
+        async with cls._opening.setdefault(loop, asyncio.Lock()):
             reader = cls._readers.get(loop)
             if reader is None:
                 settings = get_settings()
@@ -162,19 +163,12 @@ class HotReader:
     async def close_all(cls) -> None:
         loop = asyncio.get_running_loop()
         readers, cls._readers = cls._readers, {}
-        _hot_pool_locks.clear()
+        cls._opening = {}
         for owner, reader in readers.items():
             if owner is loop:
                 await reader.pool.close()
             elif not owner.is_closed():
                 reader.pool.terminate()
-
-
-_hot_pool_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-
-
-def _hot_pool_lock(loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
-    return _hot_pool_locks.setdefault(loop, asyncio.Lock())
 
 
 async def get_hot_reader() -> RowReader:

@@ -215,7 +215,12 @@ class AddressLimit:
     """
 
     def __init__(
-        self, bucket: str, budget: Callable[[Settings], int], window_seconds: int, exact: bool
+        self,
+        bucket: str,
+        budget: Callable[[Settings], int],
+        window_seconds: int,
+        *,
+        exact: bool = False,
     ) -> None:
         self.rate_limit_bucket = bucket
         self.budget = budget
@@ -246,17 +251,11 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
-def per_address(
-    bucket: str, budget: Callable[[Settings], int], window_seconds: int, *, exact: bool = False
-) -> AddressLimit:
-    return AddressLimit(bucket, budget, window_seconds, exact)
-
-
 # Citizens' lookups, ratings and the list of published answers.
-limit_public = per_address("public", lambda s: s.public_rate_limit_per_minute, 60)
+limit_public = AddressLimit("public", lambda s: s.public_rate_limit_per_minute, 60)
 # The catalogue is read by kiosks and the commune's portal server from one address each.
-limit_catalogue = per_address("catalogue", lambda s: s.public_catalogue_rate_limit_per_minute, 60)
+limit_catalogue = AddressLimit("catalogue", lambda s: s.public_catalogue_rate_limit_per_minute, 60)
 # Anonymous feedback (PAKN): enough for a family per hour, not for a flood.
-limit_feedback_intake = per_address(
+limit_feedback_intake = AddressLimit(
     "feedback", lambda s: s.feedback_intake_per_hour, 3600, exact=True
 )
