@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import Integer, String, func, select
+from sqlalchemy import Index, Integer, String, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.core.clock import utcnow
+from services.core.db import get_sessionmaker
 from services.core.errors import Unprocessable
 from services.core.models import Base, TimestampMixin
+from services.core.settings import get_settings
+
+logger = logging.getLogger("motcua.jobs.idempotency")
+PURGE_BATCH = 5000
 
 IdempotencyKey = Annotated[
     str | None,
@@ -30,6 +38,7 @@ class IdempotencyRecord(TimestampMixin, Base):
     """The first answer to a creating POST with an ``Idempotency-Key``, replayed for repeats."""
 
     __tablename__ = "idempotency_records"
+    __table_args__ = (Index("ix_idempotency_records_created_at", "created_at"),)
 
     principal: Mapped[str] = mapped_column(String(160), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -99,3 +108,34 @@ async def once(
     response = await produce()
     await remember(session, principal, key, fingerprint, 201, response)
     return response, False
+
+
+async def purge_before(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Deletes up to ``limit`` records first answered before ``before``; returns how many."""
+    oldest = (
+        select(IdempotencyRecord.principal, IdempotencyRecord.key)
+        .where(IdempotencyRecord.created_at < before)
+        .order_by(IdempotencyRecord.created_at)
+        .limit(limit)
+    )
+    result = await session.execute(
+        delete(IdempotencyRecord).where(
+            tuple_(IdempotencyRecord.principal, IdempotencyRecord.key).in_(oldest)
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def idempotency_purge(ctx: dict[str, Any] | None = None) -> dict[str, int]:
+    """Worker job: forgets answers older than the retention, in short transactions."""
+    settings = get_settings()
+    before = utcnow() - timedelta(days=settings.idempotency_retention_days)
+    deleted = 0
+    while True:
+        async with get_sessionmaker()() as session, session.begin():
+            batch = await purge_before(session, before, PURGE_BATCH)
+        deleted += batch
+        if batch < PURGE_BATCH:
+            break
+    logger.info("idempotency purge done", extra={"deleted": deleted})
+    return {"deleted": deleted}

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     # The public catalogue per client address and minute: a portal server or kiosk reads it
     # often from one address; answers are cached (ETag), so the budget is larger.
     public_catalogue_rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Idempotency-Key answers are replayed for at least this many days; the worker deletes
+    # older ones once a day, so the table does not grow for ever.
+    idempotency_retention_days: int = Field(default=30, ge=1, le=3650)
     # Checking the database at start-up turns a wrong URL into one clear line instead of 500s later.
     startup_check: bool = True
 

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.apologies.jobs import overdue_scan
+from services.core.idempotency import idempotency_purge
 from services.core.logging import configure_logging
 from services.core.settings import get_settings
 from services.portal.jobs import portal_summary, portal_sync
@@ -54,6 +55,7 @@ JOBS = {
     "portal-sync": portal_sync,
     "portal-summary": portal_summary,
     "webhook-delivery": webhook_delivery,
+    "idempotency-purge": idempotency_purge,
 }
 
 
@@ -119,6 +121,7 @@ class WorkerSettings:
         cron(portal_sync, second={0, 30}, unique=True),
         cron(portal_summary, minute={0}, unique=True),
         cron(webhook_delivery, second={0, 10, 20, 30, 40, 50}, unique=True),
+        cron(idempotency_purge, hour={3}, minute={17}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

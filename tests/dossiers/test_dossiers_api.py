@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 import pypdf
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.clock import LOCAL_ZONE, as_local
+from services.core.clock import LOCAL_ZONE, as_local, utcnow
+from services.core.idempotency import IdempotencyRecord, purge_before
 from services.dossiers.models import Dossier, DossierCodeCounter, DossierHistory
 from services.outbox.models import OutboxEvent
 from tests.conftest import AGENCY, OTHER_AGENCY, LoginFn
@@ -365,6 +366,22 @@ async def test_idempotency_key(
     assert (await _counts(session))[0] == 1
     other = await client.post(API, headers=headers, json=dossier_body(summary="khác"))
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+
+
+async def test_an_idempotency_key_past_its_retention_is_free_again(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
+) -> None:
+    headers = {**await login("officer"), "Idempotency-Key": "receipt-43"}
+    first = await client.post(API, headers=headers, json=dossier_body())
+    assert first.status_code == 201
+    # Answered 40 days ago: older than the 30-day retention, so the purge forgets it.
+    await session.execute(
+        update(IdempotencyRecord).values(created_at=func.now() - timedelta(days=40))
+    )
+    assert await purge_before(session, utcnow() - timedelta(days=30), 100) == 1
+    assert await purge_before(session, utcnow() - timedelta(days=30), 100) == 0
+    again = await client.post(API, headers=headers, json=dossier_body(summary="khác"))
+    assert again.status_code == 201 and again.json()["code"] != first.json()["code"]
 
 
 async def test_overdue_flag(client: httpx.AsyncClient, login: LoginFn, procedures: Any) -> None:
