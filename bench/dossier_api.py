@@ -93,6 +93,69 @@ async def seed(url: str, lookups: int) -> tuple[str, list[str], str]:
     return key, paths, token
 
 
+class ReceptionStatement:
+    """The reception statement and its parameters exactly as the API hands them to asyncpg,
+    captured from one reception of the seed."""
+
+    sql = ""
+    args: tuple[object, ...] = ()
+
+    @classmethod
+    def listen(cls) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        @event.listens_for(Engine, "before_cursor_execute")
+        def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if "dossier_code_counters" in statement:
+                cls.sql, cls.args = statement, tuple(parameters)
+
+
+async def statement_rate(
+    url: str, sql: str, args: tuple[object, ...], connections: int, seconds: float
+) -> float:
+    """Statements per second on ``connections`` asyncpg connections in autocommit: what the
+    database alone sustains, with no web framework in front."""
+    import time
+
+    import asyncpg
+
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=connections, max_size=connections)
+    done = 0
+    stop = time.monotonic() + seconds
+
+    async def client() -> None:
+        nonlocal done
+        async with pool.acquire() as conn:
+            statement = await conn.prepare(sql)
+            while time.monotonic() < stop:
+                await statement.fetchrow(*args)
+                done += 1
+
+    try:
+        await asyncio.gather(*(client() for _ in range(connections)))
+    finally:
+        await pool.close()
+    return done / seconds
+
+
+def database_alone(url: str, seconds: float) -> list[list[object]]:
+    bare = (
+        "INSERT INTO bare_dossiers (procedure_code, channel, applicant_name, applicant_phone) "
+        "VALUES ($1, $2, $3, $4) RETURNING id, created_at",
+        (PROCEDURE, "in_person", "Nguyễn Văn Bench", "0912345689"),
+    )
+    rows: list[list[object]] = []
+    for name, (sql, args) in (
+        ("reception (one agency-day)", (ReceptionStatement.sql, ReceptionStatement.args)),
+        ("bare insert", bare),
+    ):
+        for connections in (1, 4, 32):
+            rate = asyncio.run(statement_rate(url, sql, args, connections, seconds))
+            rows.append([name, connections, f"{rate:.0f}"])
+    return rows
+
+
 async def create_bare_table(url: str) -> None:
     import asyncpg
 
@@ -123,7 +186,11 @@ def main() -> None:
     ensure_wrk()
     url = recreate_database("motcua_bench_api")
     asyncio.run(create_bare_table(url))
+    ReceptionStatement.listen()
     key, lookup_paths, admin_token = asyncio.run(seed(url, 200))
+    # The database's own ceiling, before any server runs: the gap-free per-day counter holds
+    # its row lock until the reception commits, so one agency's receptions queue up there.
+    alone = database_alone(url, args.seconds)
     env = {
         "MOTCUA_DATABASE_URL": url,
         "MOTCUA_SECRET_KEY": BENCH_SECRET,
@@ -240,6 +307,8 @@ def main() -> None:
         ],
         rows,
     )
+    print(f"\nThe database alone (asyncpg, autocommit, {args.seconds} s per row):\n")
+    print_table(["statement", "connections", "statements/s"], alone)
 
 
 if __name__ == "__main__":
