@@ -213,17 +213,16 @@ async def approve(
         or (principal.role is Role.LEADER and principal.agency_code == apology.agency_code)
     ):
         raise Forbidden("Only a leader of the resolving agency approves an apology")
-    if apology.status is not ApologyStatus.DRAFT:
-        raise Conflict(f"apology is {apology.status.value}; only a draft can be approved")
+    # An approved apology may be approved again until it is sent: the way to a later date
+    # when the dossier's due date moved after approval (a supplement received).
+    if apology.status not in (ApologyStatus.DRAFT, ApologyStatus.APPROVED):
+        raise Conflict(f"apology is {apology.status.value}; it can no longer be approved")
     dossier = await _locked_dossier(session, principal, apology)
-    if (
-        dossier.due_at is not None
-        and data.proposed_due_at is not None
-        and data.proposed_due_at <= dossier.due_at
-    ):
+    proposed = data.proposed_due_at or apology.proposed_due_at
+    if dossier.due_at is not None and proposed <= dossier.due_at:
         raise Unprocessable(
-            "proposed_due_at: must be after the current due date "
-            f"{as_local(dossier.due_at).isoformat()}"
+            f"proposed_due_at: {as_local(proposed).isoformat()} must be after the current due "
+            f"date {as_local(dossier.due_at).isoformat()}"
         )
     apology.reason = data.reason or apology.reason
     apology.proposed_due_at = data.proposed_due_at or apology.proposed_due_at
@@ -252,7 +251,7 @@ async def send(
     session: AsyncSession, principal: Principal, apology: Apology, now: datetime
 ) -> Apology:
     """Moves the dossier's due date, once and for all (domain.md §5)."""
-    if principal.role is not None and principal.role not in (Role.LEADER, Role.OFFICER):
+    if not principal.is_admin and principal.role not in (None, Role.LEADER, Role.OFFICER):
         raise Forbidden("Only a leader or an officer sends an apology")
     if apology.status is not ApologyStatus.APPROVED:
         raise Conflict(f"apology is {apology.status.value}; only an approved one can be sent")
@@ -261,6 +260,13 @@ async def send(
         raise Conflict(f"dossier {dossier.code} was already rescheduled once; it cannot be again")
     if dossier.finished_at is not None:
         raise Conflict(f"dossier {dossier.code} is already finished")
+    if dossier.due_at is not None and apology.proposed_due_at <= dossier.due_at:
+        # The due date moved after approval: sending would shorten the applicant's promise.
+        raise Conflict(
+            f"the approved date {as_local(apology.proposed_due_at).isoformat()} is no longer "
+            f"after the due date {as_local(dossier.due_at).isoformat()}; approve the apology "
+            "again with a later proposed_due_at"
+        )
     previous_due = dossier.due_at
     dossier.original_due_at = dossier.original_due_at or previous_due
     dossier.due_at = apology.proposed_due_at

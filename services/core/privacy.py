@@ -45,6 +45,42 @@ def scrub(text: str) -> str:
     return _DIGIT_RUN.sub(_mask_number, text)
 
 
+def redact_known(text: str, known: tuple[str | None, ...]) -> str:
+    """Replaces with ``***`` the personal data we hold about someone wherever it appears in
+    free text — name, address, phone, e-mail: each value matched whole, ignoring case,
+    diacritics and spacing (``Nguyen  van AN`` too) — then ``scrub``s what is left.
+
+    What is not on record (a neighbour's name, a given name alone) stays: free text is read by
+    staff before it is published; this guards what we know to be personal."""
+    text = nfc(text)
+    # Longest first: an address may contain a name (a street named after a person).
+    for value in sorted(
+        (nfc(v) for v in known if v and len(v.strip()) >= 3), key=len, reverse=True
+    ):
+        text = _replace_folded(text, value, "***")
+    return scrub(text)
+
+
+def _replace_folded(text: str, value: str, masked: str) -> str:
+    """Replaces ``value`` in ``text`` comparing folded forms (``fold``), whitespace runs alike."""
+    folded, starts = [], []  # the folded text, and where each folded character came from
+    for i, char in enumerate(text):
+        for f in fold(char):
+            folded.append(f)
+            starts.append(i)
+    starts.append(len(text))
+    words = fold(value).split()
+    if not words:
+        return text
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
+    out, last = [], 0
+    for match in pattern.finditer("".join(folded)):
+        begin, end = starts[match.start()], starts[match.end()]
+        out += [text[last:begin], masked]
+        last = end
+    return "".join(out) + text[last:]
+
+
 def _mask_number(match: re.Match[str]) -> str:
     # Phones have 10 digits and citizen IDs 12; shorter runs (addresses, ports, dates) stay.
     number = match.group(1)

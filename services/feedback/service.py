@@ -16,7 +16,7 @@ from services.calendar import service as calendar_service
 from services.calendar.workingtime import TimeUnit
 from services.core.clock import as_local
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from services.core.privacy import mask_digits, mask_name, scrub
+from services.core.privacy import mask_digits, mask_name, redact_known, scrub
 from services.core.settings import Settings
 from services.dossiers import repository as dossier_repo
 from services.feedback import repository
@@ -118,6 +118,20 @@ def to_out(feedback: Feedback, now: datetime) -> FeedbackOut:
     )
 
 
+def _without_submitter(feedback: Feedback, text: str) -> str:
+    """Public text never names the submitter or shows their contacts (domain.md §6), whether
+    written by them or quoted in the answer or in the staff's edited content."""
+    return redact_known(
+        text,
+        (
+            feedback.submitter_full_name,
+            feedback.submitter_address,
+            feedback.submitter_phone,
+            feedback.submitter_email,
+        ),
+    )
+
+
 def to_public(feedback: Feedback) -> PublicFeedbackOut:
     assert feedback.answer is not None and feedback.published_at is not None
     return PublicFeedbackOut(
@@ -126,8 +140,8 @@ def to_public(feedback: Feedback) -> PublicFeedbackOut:
         classification=feedback.classification,
         agency_code=feedback.agency_code,
         procedure_code=feedback.procedure_code,
-        content=feedback.public_content or scrub(feedback.content),
-        answer=feedback.answer,
+        content=_without_submitter(feedback, feedback.public_content or feedback.content),
+        answer=_without_submitter(feedback, feedback.answer),
         received_at=feedback.received_at,
         answered_at=feedback.answered_at,
         published_at=feedback.published_at,

@@ -105,7 +105,8 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         "Tỷ lệ xin lỗi hồ sơ quá hạn",
         100,
         "Dossiers whose first due date fell in the period and was missed, with an apology sent "
-        "on time (at least a day before it) ÷ those dossiers.",
+        "÷ those dossiers. An apology sent later than a day before the due date counts (the "
+        "citizen has it) and is flagged issued_late on the apology.",
     ),
     _pct(
         "feedback_on_time",

@@ -140,7 +140,7 @@ def _dossier_sql(scope: ReportScope) -> str:
             AS certified_electronic,
         count(*) FILTER (WHERE o) AS overdue,
         count(*) FILTER (WHERE o AND id IN (
-            SELECT a.dossier_id FROM apologies a WHERE a.status = 'sent' AND NOT a.issued_late))
+            SELECT a.dossier_id FROM apologies a WHERE a.status = 'sent'))
             AS overdue_apologised,
         coalesce(sum({_cum("d.finished_at")}) FILTER (WHERE f), 0)
             - coalesce(sum({_cum("d.received_at")}) FILTER (WHERE f), 0) AS used_hours,

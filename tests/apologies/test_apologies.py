@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pypdf
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.apologies.models import Apology
@@ -136,7 +136,9 @@ async def test_approve_and_send_lifecycle(
     assert body["status"] == "approved" and body["approved_by"] == "leader"
     assert "Lý do: Phải xác minh tại địa phương khác." in body["body"]
     assert f"16 giờ 00, ngày {new_due:%d/%m/%Y}" in body["body"]
-    assert (await client.post(f"{url}/approve", headers=leader)).status_code == 409
+    # Until it is sent, approving again keeps (or changes) the approved terms.
+    again = await client.post(f"{url}/approve", headers=leader)
+    assert again.status_code == 200 and again.json()["proposed_due_at"] == new_due.isoformat()
 
     sent = await client.post(f"{url}/send", headers=officer)
     assert sent.status_code == 200, sent.text
@@ -146,6 +148,7 @@ async def test_approve_and_send_lifecycle(
     assert dossier["original_due_at"] == body["original_due_at"]
     assert dossier["rescheduled"] is True and dossier["is_overdue"] is False
     assert (await client.post(f"{url}/send", headers=officer)).status_code == 409
+    assert (await client.post(f"{url}/approve", headers=leader)).status_code == 409
 
     event = (await _events(session, "apology.sent"))[0]
     assert event.payload["dossier_code"] == "LATE-0001"
@@ -163,6 +166,36 @@ async def test_approve_and_send_lifecycle(
     assert (
         await session.scalar(select(func.count()).where(Apology.dossier_code == "LATE-0001")) == 1
     )
+
+
+async def test_a_due_date_moved_after_approval_is_never_shortened_by_the_send(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, procedures: Any
+) -> None:
+    await _seed_cases(session)
+    await _scan(session)
+    apology = (
+        await session.scalars(select(Apology).where(Apology.dossier_code == "LATE-0002"))
+    ).one()
+    url = f"/api/v1/apologies/{apology.id}"
+    leader, admin = await login("leader"), await login("admin")
+    assert (await client.post(f"{url}/approve", headers=leader)).status_code == 200
+    # A supplement received meanwhile moved the promise past the approved date.
+    later = apology.proposed_due_at + timedelta(days=10)
+    await session.execute(update(Dossier).where(Dossier.code == "LATE-0002").values(due_at=later))
+    refused = await client.post(f"{url}/send", headers=admin)
+    assert refused.status_code == 409 and "approve the apology again" in refused.json()["detail"]
+    stale = await client.post(f"{url}/approve", headers=leader)
+    assert stale.status_code == 422 and "must be after the current due date" in stale.text
+    new_due = (later + timedelta(days=3)).astimezone(LOCAL_ZONE)
+    approved = await client.post(
+        f"{url}/approve", headers=leader, json={"proposed_due_at": new_due.isoformat()}
+    )
+    assert approved.status_code == 200, approved.text
+    # An admin may send it (api.md: admin may do everything).
+    sent = await client.post(f"{url}/send", headers=admin)
+    assert sent.status_code == 200, sent.text
+    dossier = (await client.get("/api/v1/dossiers/LATE-0002", headers=admin)).json()
+    assert dossier["due_at"] == new_due.isoformat()
 
 
 async def test_list_filter_and_dossier_lookup(

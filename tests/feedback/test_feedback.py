@@ -153,7 +153,11 @@ async def test_classify_answer_publish_and_public_views(
     assert resp.json()["status"] == "classified" and resp.json()["due_step"] == "handle"
     assert (await client.get(f"/api/v1/public/feedback/{code}")).status_code == 404
 
-    answer = "Cơ quan đã chấn chỉnh việc yêu cầu giấy tờ ngoài quy định."
+    # Quoting the submitter, as answers do: the public sees neither name nor contacts.
+    answer = (
+        "Trả lời ông Nguyen Van An (0912345689, an@example.vn, Thôn Đông, xã Một): "
+        "Cơ quan đã chấn chỉnh việc yêu cầu giấy tờ ngoài quy định."
+    )
     resp = await client.post(f"{URL}/{code}/answer", json={"answer": answer}, headers=specialist)
     assert resp.status_code == 200, resp.text
     assert resp.json()["status"] == "answered" and resp.json()["due_step"] == "publish"
@@ -170,10 +174,14 @@ async def test_classify_answer_publish_and_public_views(
     public = await client.get("/api/v1/public/feedback")
     assert public.status_code == 200
     items = public.json()["items"]
-    assert [i["code"] for i in items] == [code] and items[0]["answer"] == answer
+    assert [i["code"] for i in items] == [code]
+    assert items[0]["answer"] == (
+        "Trả lời ông *** (***, ***, ***): "
+        "Cơ quan đã chấn chỉnh việc yêu cầu giấy tờ ngoài quy định."
+    )
     detail = (await client.get(f"/api/v1/public/feedback/{code}")).json()
     text = str(public.json()) + str(detail)
-    for personal in ("Nguyễn", "0912345689", "Thôn Đông", "an@example.vn", "submitter"):
+    for personal in ("Nguyễn", "Nguyen", "0912345689", "Thôn Đông", "an@example", "submitter"):
         assert personal not in text
     assert "0xxxxxxx89" in detail["content"]
     events = await _events(session, "feedback.published")

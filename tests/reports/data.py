@@ -165,8 +165,9 @@ async def insert_scenario(session: AsyncSession) -> dict[str, Dossier]:
             proposed_due_at=at(2, 10),
             body="…",
             drafted_at=at(2, 3),
-            sent_at=at(2, 3, 15),
-            issued_late=False,
+            sent_at=at(2, 4, 15),
+            # Later than a day before the due date: still an apology the citizen received.
+            issued_late=True,
         )
     )
     for key, value, when in (
