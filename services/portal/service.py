@@ -108,8 +108,9 @@ async def fan_out(session: AsyncSession, now: datetime, limit: int) -> int:
 
 
 async def claim(session: AsyncSession, now: datetime, settings: Settings) -> list[PortalSyncItem]:
-    """Due items whose dossier has no earlier change still undelivered (order matters: the
-    create before its updates), leased so that no other worker sends them meanwhile."""
+    """Due items whose dossier has no earlier change still undelivered or not yet fanned out
+    (order matters: the create before its updates, the portal keeps the last state it gets),
+    leased so that no other worker sends them meanwhile."""
     earlier = aliased(PortalSyncItem)
     items = list(
         await session.scalars(
@@ -122,6 +123,15 @@ async def claim(session: AsyncSession, now: datetime, settings: Settings) -> lis
                         earlier.dossier_id == PortalSyncItem.dossier_id,
                         earlier.version < PortalSyncItem.version,
                         earlier.status != DeliveryStatus.SENT,
+                    )
+                ),
+                # An earlier change not even fanned out yet: another consumer (the webhook
+                # fan-out, a second worker) holds its outbox row, which our fan-out skipped.
+                ~exists().where(
+                    and_(
+                        OutboxEvent.subject == PortalSyncItem.dossier_code,
+                        OutboxEvent.portal_processed_at.is_(None),
+                        OutboxEvent.id < PortalSyncItem.outbox_event_id,
                     )
                 ),
             )

@@ -140,6 +140,26 @@ async def test_each_change_is_accepted_once_creates_before_updates(
     assert len(await _received(portal)) == 7
 
 
+async def test_a_change_another_consumer_holds_keeps_the_later_ones_waiting(
+    portal: dict[str, Any], engine: AsyncEngine
+) -> None:
+    [code] = await _receive(1, assign=1)  # v1 (received) and v2 (assigned)
+    async with engine.connect() as other:
+        # The webhook fan-out (or a second worker) has the v1 event locked: ours skips it.
+        held = await other.begin()
+        await other.execute(
+            text("SELECT id FROM outbox_events WHERE subject = :c ORDER BY id LIMIT 1 FOR UPDATE"),
+            {"c": code},
+        )
+        await portal_sync(portal)
+        assert [r for r in await _received(portal) if r["idempotency_key"].startswith(code)] == []
+        await held.rollback()
+    await portal_sync(portal)
+    mine = [r for r in await _received(portal) if r["idempotency_key"].startswith(code)]
+    # In order: without the wait, v2 went first and v1 then overwrote it with an older state.
+    assert [r["idempotency_key"] for r in mine] == [f"{code}:v1", f"{code}:v2"]
+
+
 async def test_portal_down_then_recovering_delivers_everything_once(
     portal: dict[str, Any], engine: AsyncEngine
 ) -> None:
