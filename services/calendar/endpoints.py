@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, status
 from services.calendar import service
 from services.calendar.schemas import UNIT_DESCRIPTION, CalendarDayIn, CalendarDayOut, DueDateOut
 from services.calendar.workingtime import ZONE, TimeUnit
+from services.core.clock import MAX_YEAR, MIN_YEAR
 from services.core.db import SessionDep
 from services.core.errors import error_responses
 from services.core.pagination import Page
@@ -75,8 +76,8 @@ async def list_calendar_days(
     year: Annotated[
         int | None,
         Query(
-            ge=service.MIN_YEAR,
-            le=service.MAX_YEAR,
+            ge=MIN_YEAR,
+            le=MAX_YEAR,
             description="Default: the current year in Asia/Ho_Chi_Minh.",
             examples=[2026],
         ),

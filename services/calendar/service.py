@@ -26,7 +26,7 @@ from services.calendar.workingtime import (
     vn_weekend_workdays,
 )
 from services.core.cache import TTLCache, clear_all
-from services.core.clock import as_local
+from services.core.clock import MAX_YEAR, MIN_YEAR, as_local
 from services.core.errors import NotFound, Unprocessable
 from services.core.settings import Settings, get_settings
 
@@ -34,9 +34,6 @@ HOLIDAY_LEGAL_REF = "Bộ luật Lao động 2019, Điều 112"
 MAKE_UP_DAY_NAME = "Ngày làm bù"
 MAKE_UP_LEGAL_REF = "Hoán đổi ngày làm việc theo thông báo của Chính phủ"
 
-# Years a calendar may be asked about: wide enough for migrated records and long time limits,
-# narrow enough that date arithmetic and the `holidays` package never overflow.
-MIN_YEAR, MAX_YEAR = 1900, 2100
 # Overrides loaded before the start date: an effective start never looks back, but a week of slack
 # costs nothing and keeps callers that compute around the start date honest.
 LOOKBACK_DAYS = 7

@@ -6,6 +6,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# Years any instant given to the API may fall in: wide enough for migrated records and long
+# time limits, narrow enough that date arithmetic, the database and the `holidays` package
+# never overflow.
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def utcnow() -> datetime:

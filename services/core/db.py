@@ -40,6 +40,9 @@ def engine_options(settings: Settings, pool_size: int) -> dict[str, Any]:
         "pool_size": pool_size,
         "max_overflow": settings.db_max_overflow,
         "connect_args": connect_args,
+        # A failed statement's error message would otherwise carry its parameters into the
+        # logs: applicants' names and addresses, password hashes (domain.md §9).
+        "hide_parameters": True,
         # No pre-ping: it costs a round trip per request; a dead connection is invalidated on
         # its first error and the request answers 503 (see errors.database_down).
     }

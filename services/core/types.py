@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import AfterValidator, PlainSerializer, StringConstraints
 
-from services.core.clock import as_local
+from services.core.clock import MAX_YEAR, MIN_YEAR, as_local
 from services.core.privacy import nfc
 
 # Vietnamese text is stored NFC-normalised whatever form the client sent (api.md conventions).
@@ -33,9 +34,12 @@ def _read_local(value: Any) -> Any:
     # api.md: a naive timestamp is read as Asia/Ho_Chi_Minh.
     if isinstance(value, datetime):
         try:
-            return as_local(value)
-        except OverflowError as exc:
-            raise ValueError("timestamp out of range") from exc
+            local = as_local(value)
+        except OverflowError:
+            local = None
+        if local is None or not MIN_YEAR <= local.year <= MAX_YEAR:
+            raise ValueError(f"timestamp out of range: years {MIN_YEAR}–{MAX_YEAR}")
+        return local
     return value
 
 
@@ -43,6 +47,10 @@ def _read_local(value: Any) -> Any:
 LocalDateTime = Annotated[datetime, PlainSerializer(_serialize_local, return_type=datetime)]
 # Input timestamps: RFC 3339; a value without offset is local time.
 InstantIn = Annotated[datetime, AfterValidator(_read_local)]
+
+
+# A bigint primary key in a path: anything else is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _number(value: Decimal) -> int | float:

@@ -273,6 +273,9 @@ async def create(
             raise Forbidden(f"received_at may only be set by an admin or a key with {IMPORT_SCOPE}")
         if data.received_at > now + timedelta(minutes=5):
             raise Unprocessable("received_at: must not be in the future")
+        if as_local(data.received_at).year < 2000:
+            # The code's YYMMDD would repeat a code of the same day a century later.
+            raise Unprocessable("received_at: dossiers received before 2000 cannot be numbered")
     await _require_agency(session, receiving, "receiving_agency_code")
     if resolving != receiving:
         await _require_agency(session, resolving, "resolving_agency_code")

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from services.core.types import Name, OptionalName, Text
+from services.core.types import LocalDateTime, Name, OptionalName, Text
 from services.identity.models import AgencyLevel, Role
 
 AgencyCode = Annotated[
@@ -75,7 +74,7 @@ class AgencyOut(BaseModel):
     signer_title: str | None
     signer_name: str | None
     address: str | None
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 class UserCreate(BaseModel):
@@ -112,7 +111,7 @@ class UserOut(BaseModel):
     role: Role
     agency_code: str
     is_active: bool
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 class ApiKeyCreate(BaseModel):
@@ -152,8 +151,8 @@ class ApiKeyOut(BaseModel):
     agency_code: str
     scopes: list[str]
     is_active: bool
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: LocalDateTime
+    last_used_at: LocalDateTime | None
 
 
 class ApiKeyCreated(ApiKeyOut):

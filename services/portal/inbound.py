@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -55,13 +54,13 @@ class PaymentData(BaseModel):
 
 class SubmittedEvent(BaseModel):
     type: Literal["dossier.submitted"]
-    timestamp: datetime
+    timestamp: InstantIn
     data: SubmittedData
 
 
 class PaymentEvent(BaseModel):
     type: Literal["payment.completed"]
-    timestamp: datetime
+    timestamp: InstantIn
     data: PaymentData
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from pydantic import (
 
 from services.calendar.workingtime import TimeUnit
 from services.core.privacy import nfc
-from services.core.types import Name, Number, Text
+from services.core.types import LocalDateTime, Name, Number, Text
 from services.procedures.models import OnlineLevel, Procedure, SectorGroup, SupplementClock
 
 # [0-9], not \d: the regex engine's \d also matches other scripts' digits.
@@ -231,8 +230,8 @@ class ProcedureOut(BaseModel):
     is_active: bool
     source: str | None
     notes: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
 
     @classmethod
     def of(cls, procedure: Procedure) -> ProcedureOut:

@@ -19,7 +19,7 @@ from services.core.pagination import (
     encode_cursor,
 )
 from services.core.settings import get_settings
-from services.core.types import InstantIn
+from services.core.types import InstantIn, RowId
 from services.identity.dependencies import allow
 from services.identity.models import Role
 from services.identity.principal import Principal
@@ -161,7 +161,7 @@ async def list_deliveries(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def retry_delivery(
-    webhook_id: uuid.UUID, delivery_id: int, session: SessionDep, principal: Manager
+    webhook_id: uuid.UUID, delivery_id: RowId, session: SessionDep, principal: Manager
 ) -> DeliveryOut:
     sub = await service.get_or_404(session, principal, webhook_id)
     return DeliveryOut.model_validate(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.settings import get_settings
 from services.identity.models import Agency, ApiKey, User
 from tests.conftest import AGENCY, OTHER_AGENCY, PASSWORD, LoginFn
+from tests.dossiers.conftest import procedures  # noqa: F401
 
 
 async def test_login_returns_token_usable_for_me(client: httpx.AsyncClient, login: LoginFn) -> None:
@@ -225,3 +226,30 @@ async def test_unknown_scope_is_422(client: httpx.AsyncClient, login: LoginFn) -
     )
     assert resp.status_code == 422
     assert resp.json()["errors"][0]["loc"][-1] == "scopes"
+
+
+async def test_every_timestamp_is_given_in_vietnamese_time(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    procedures: Any,  # noqa: F811
+) -> None:
+    """api.md: output in +07:00. Agencies, users, keys and procedures answered UTC (``Z``)."""
+    admin = await login("admin")
+    key = await client.post(
+        "/api/v1/api-keys",
+        json={"name": "tz", "agency_code": AGENCY, "scopes": ["dossiers:read"]},
+        headers=admin,
+    )
+    assert key.status_code == 201, key.text
+    stamps = [key.json()["created_at"]]
+    for path in ("/api/v1/agencies", "/api/v1/users", "/api/v1/api-keys", "/api/v1/procedures"):
+        resp = await client.get(path, headers=admin)
+        assert resp.status_code == 200, (path, resp.text)
+        stamps += [
+            item[field]
+            for item in resp.json()["items"]
+            for field in ("created_at", "updated_at")
+            if item.get(field)
+        ]
+    assert len(stamps) > 5
+    assert all(stamp.endswith("+07:00") for stamp in stamps), stamps

@@ -82,3 +82,57 @@ async def test_forged_cursors_are_422_not_500(client: httpx.AsyncClient, login: 
             assert resp.status_code in (200, 422), (path, values, resp.status_code, resp.text)
             if resp.status_code == 422:
                 assert resp.json()["detail"] == "cursor: not a cursor returned by this API"
+
+
+FAR_INSTANTS = ["0001-01-01", "0001-01-01T00:00:00", "0001-01-01T06:59:59", "9999-12-31T23:59:59"]
+
+
+async def test_instants_outside_1900_to_2100_are_422(
+    client: httpx.AsyncClient, tokens: TokenFn, procedures: object
+) -> None:
+    """Found by probing a live server: naive year-1 instants passed validation and failed in
+    the database or in date arithmetic (500, and the connection dropped)."""
+    from tests.dossiers.conftest import dossier_body
+
+    admin = tokens("admin")
+    for value in FAR_INSTANTS:
+        for name in ("received_from", "received_to"):
+            listed = await client.get("/api/v1/dossiers", params={name: value}, headers=admin)
+            assert listed.status_code == 422, (name, value, listed.text)
+            assert "1900–2100" in listed.text
+        created = await client.post(
+            "/api/v1/dossiers",
+            json=dossier_body(received_at=value),
+            headers=admin,
+        )
+        assert created.status_code == 422, (value, created.text)
+
+
+async def test_imports_before_2000_are_refused_their_code_would_repeat(
+    client: httpx.AsyncClient, tokens: TokenFn, procedures: object
+) -> None:
+    from tests.dossiers.conftest import dossier_body
+
+    admin = tokens("admin")
+    early = await client.post(
+        "/api/v1/dossiers",
+        json=dossier_body(received_at="1999-06-01T10:00:00+07:00"),
+        headers=admin,
+    )
+    assert early.status_code == 422 and "before 2000" in early.json()["detail"]
+    ok = await client.post(
+        "/api/v1/dossiers",
+        json=dossier_body(received_at="2000-06-01T10:00:00+07:00"),
+        headers=admin,
+    )
+    assert ok.status_code == 201 and "-000601-" in ok.json()["code"]
+
+
+async def test_a_row_id_past_a_bigint_is_422(client: httpx.AsyncClient, tokens: TokenFn) -> None:
+    import uuid
+
+    resp = await client.post(
+        f"/api/v1/webhooks/{uuid.uuid4()}/deliveries/99999999999999999999/retry",
+        headers=tokens("admin"),
+    )
+    assert resp.status_code == 422, resp.text

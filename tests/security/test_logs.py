@@ -101,3 +101,20 @@ async def test_no_secret_or_personal_data_in_logs(
     }
     leaked = [name for name, value in secrets.items() if value in logged]
     assert not leaked, f"{leaked} found in the logs:\n{logged}"
+
+
+async def test_a_failed_statement_logs_no_parameters(engine: Any, log_output: io.StringIO) -> None:
+    """An error's message goes to the log as is: SQLAlchemy would append every bound value."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    name, address = "Trần Thị Bích", "12 Hàng Bạc, Hà Nội"
+    with pytest.raises(DBAPIError) as failed:
+        async with engine.connect() as conn:
+            await conn.execute(
+                text("SELECT 1 / 0 WHERE :name <> :address"), {"name": name, "address": address}
+            )
+    logging.getLogger("motcua.test").exception("database error", exc_info=failed.value)
+    logged = log_output.getvalue()
+    assert "division by zero" in logged
+    assert name not in logged and address not in logged
