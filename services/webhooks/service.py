@@ -262,7 +262,7 @@ async def post(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> Ou
         )
     except UrlRefused as exc:
         return Outcome(None, _ms(started), None, f"refused: {exc}")
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # one receiver's failure must not end the batch
         return Outcome(None, _ms(started), None, f"{type(exc).__name__}: {exc}"[:500])
     return Outcome(
         response.status_code,
@@ -278,14 +278,20 @@ def _ms(started: float) -> int:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds asked for by a Retry-After header, at most a day (some receivers send epoch
+    milliseconds, which would overflow the next attempt's date)."""
     if not value:
         return None
     if value.strip().isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
-        return max((parsedate_to_datetime(value).timestamp() - time.time()), 0.0)
-    except (TypeError, ValueError):
+        seconds = parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError):
         return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+MAX_RETRY_AFTER = 86400.0
 
 
 def next_delay(attempts: int, retry_after: float | None) -> float | None:
@@ -296,6 +302,8 @@ def next_delay(attempts: int, retry_after: float | None) -> float | None:
     return max(delay, retry_after or 0.0)
 
 
+# A success also ends the subscription's run of failures. The row is locked only when there is
+# a run to end (the WHERE filters before locking), so healthy receivers never contend on it.
 _DELIVERED = text("""
     WITH done AS (
         UPDATE webhook_deliveries
@@ -303,6 +311,9 @@ _DELIVERED = text("""
             last_status_code = :status, last_error = NULL, updated_at = now()
         WHERE id = :delivery_id AND state = 'pending'
         RETURNING id
+    ), reset AS (
+        UPDATE webhook_subscriptions SET consecutive_failures = 0
+        WHERE id = :subscription_id AND consecutive_failures > 0 AND EXISTS (SELECT 1 FROM done)
     )
     INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, response_body)
     SELECT id, :at, :status, :latency_ms, :response FROM done
@@ -319,6 +330,7 @@ async def record(
             _DELIVERED,
             {
                 "delivery_id": item.delivery_id,
+                "subscription_id": item.subscription_id,
                 "at": now,
                 "status": outcome.status_code,
                 "latency_ms": outcome.latency_ms,

@@ -1,6 +1,8 @@
 """Where webhooks may go: https in production, and never into the server's own networks
 (SSRF) unless MOTCUA_WEBHOOK_ALLOW_PRIVATE_URLS. Checked at creation and again, against a fresh
-DNS answer, before every delivery (DNS rebinding)."""
+DNS answer, before every delivery. The connection itself resolves the name once more: a name
+that answers a public address to the check and an internal one a moment later (DNS rebinding
+with a zero TTL) is not stopped here; an egress firewall for the worker closes that."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import asyncio
 import ipaddress
 import socket
 from urllib.parse import urlsplit
+
+import httpx
 
 from services.core.settings import Environment, Settings
 
@@ -17,9 +21,16 @@ class UrlRefused(ValueError):
 
 
 def check_syntax(url: str, settings: Settings) -> str:
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise UrlRefused("must not contain spaces or control characters")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UrlRefused("must be an absolute http(s) URL")
+    try:
+        parts.port  # noqa: B018 — raises on a port outside 0–65535
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise UrlRefused(f"is not a valid URL ({exc})") from exc
     if settings.env is Environment.PRODUCTION and parts.scheme != "https":
         raise UrlRefused("must use https in production")
     if parts.username or parts.password:
@@ -32,7 +43,8 @@ def _forbidden(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return (
-        ip.is_private
+        not ip.is_global  # also shared address space (100.64.0.0/10), documentation ranges
+        or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
         or ip.is_multicast

@@ -170,6 +170,65 @@ async def test_consecutive_failures_disable_with_a_reason(
     assert revived.json()["is_active"] is True and revived.json()["consecutive_failures"] == 0
 
 
+async def test_a_success_ends_the_run_of_failures(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    procedures: Any,
+    private_urls: None,
+) -> None:
+    """A receiver that sometimes fails (a 429 to a burst) is not switched off by failures that
+    successes interrupted: only consecutive ones count."""
+    settings = get_settings()
+    settings.webhook_disable_after_failures = 3
+    leader, officer = await login("leader"), await login("officer")
+    try:
+        sub = await _subscribe(client, leader)
+        statuses = [500, 500, 204, 500, 500, 204, 500, 500]
+        for _ in statuses:
+            await client.post("/api/v1/dossiers", headers=officer, json=dossier_body())
+
+        def receiver(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(statuses.pop(0))
+
+        # One batch, claimed while the subscription had no failure at all.
+        assert await _relay(session, receiver) == (8, 2)  # type: ignore[arg-type]
+        shown = (await client.get(f"{API}/{sub['id']}", headers=leader)).json()
+        assert (shown["is_active"], shown["consecutive_failures"]) == (True, 2)
+    finally:
+        settings.webhook_disable_after_failures = 20
+
+
+async def test_one_broken_receiver_does_not_end_the_batch(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    procedures: Any,
+    private_urls: None,
+) -> None:
+    """An exception outside httpx's own (here from the transport) and a Retry-After in epoch
+    milliseconds are recorded as that delivery's failure; the other deliveries go out."""
+    leader = await login("leader")
+    await _subscribe(client, leader)
+    await _subscribe(client, leader, url="http://127.0.0.1:9/other")
+    await client.post("/api/v1/dossiers", headers=await login("officer"), json=dossier_body())
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/other":
+            raise RuntimeError("the receiver's library broke")
+        return httpx.Response(503, headers={"Retry-After": "1735689600000"})
+
+    before = utcnow()
+    claimed, delivered = await _relay(session, receiver)  # type: ignore[arg-type]
+    assert (claimed, delivered) == (2, 0)
+    rows = list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+    assert all(d.state is DeliveryState.PENDING and d.attempts == 1 for d in rows)
+    errors = sorted(d.last_error or "" for d in rows)
+    assert errors[-1].startswith("RuntimeError") and rows[0].next_attempt_at is not None
+    # The Retry-After was held to a day.
+    assert max(d.next_attempt_at for d in rows) <= before + timedelta(days=1, minutes=1)
+
+
 async def test_replay_retry_recover_and_ping(
     client: httpx.AsyncClient,
     login: LoginFn,
@@ -241,6 +300,11 @@ async def test_rotation_signs_with_both_secrets_for_a_day(
         "http://[::1]/x",
         "ftp://example.com/x",
         "http://user:pw@example.com/x",
+        "http://100.100.100.200/latest/meta-data",  # shared address space (cloud metadata)
+        "https://example.com:99999/x",  # was a 500
+        "https://exa mple.com/x",
+        "https://example.com/\x7f",  # passed creation, then broke every relay batch
+        "https://example.com/a\tb",
     ],
 )
 async def test_ssrf_targets_are_refused(
