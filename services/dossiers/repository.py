@@ -118,10 +118,12 @@ async def list_visible(
         stmt = stmt.where(Dossier.received_at < filters.received_to)
     if filters.q:
         folded = fold(filters.q).strip()
-        pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        code_prefix = filters.q.strip().upper().replace("%", "").replace("_", "\\_") + "%"
+        # Both escape LIKE's wildcards: ``%`` searches for a percent sign, not for everything.
         stmt = stmt.where(
-            or_(Dossier.applicant_name_folded.like(pattern), Dossier.code.like(code_prefix))
+            or_(
+                Dossier.applicant_name_folded.contains(folded, autoescape=True),
+                Dossier.code.startswith(filters.q.strip().upper(), autoescape=True),
+            )
             if folded
             else false()
         )

@@ -284,6 +284,9 @@ async def test_list_filters_search_and_cursor(
     assert await listing("q=dang duc") == [codes[2]]
     assert await listing("q=%C4%90%E1%BA%B6NG") == [codes[2]]  # "ĐẶNG"
     assert await listing(f"q={codes[1]}") == [codes[1]]
+    assert await listing(f"q={codes[1][:-4]}") == codes[::-1][:5]  # a code prefix: the day's
+    for wildcard in ("%25", "_", "%5C", "%25%25"):  # LIKE's own characters match themselves
+        assert await listing(f"q={wildcard}") == [], wildcard
     assert await listing("status=in_progress") == [codes[0]]
     assert await listing("overdue=true") == []
     assert len(await listing("overdue=false")) == 5
