@@ -148,6 +148,9 @@ class DossierOut(BaseModel):
     fee: FeeOut | None
     outcome: Outcome | None
     result_summary: str | None
+    return_method: Literal["counter", "postal", "online"] | None = Field(
+        default=None, description="How the result was handed over; set by `return`."
+    )
     portal_sync: PortalSync
     current_step: CurrentStepOut | None = Field(
         default=None,

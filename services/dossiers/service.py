@@ -107,6 +107,7 @@ def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> Dossier
         fee=fee,
         outcome=dossier.outcome,
         result_summary=dossier.result_summary,
+        return_method=dossier.return_method,  # type: ignore[arg-type]  # checked on the way in
         portal_sync=dossier.portal_sync,
         current_step=CurrentStepOut(**dossier.current_step) if dossier.current_step else None,
         version=dossier.version,
@@ -262,8 +263,11 @@ async def create(
     now: datetime,
     settings: Settings,
     portal_ref: str | None = None,
+    submitted_at: datetime | None = None,
 ) -> tuple[Dossier, str]:
-    """Receives (or registers an online filing of) a dossier; returns it with its lookup token."""
+    """Receives (or registers an online filing of) a dossier; returns it with its lookup token.
+
+    ``submitted_at``: when an online filing was made elsewhere (the portal), if not now."""
     receiving = data.receiving_agency_code or principal.agency_code
     if receiving != principal.agency_code and not principal.is_admin:
         raise Forbidden("You can only receive dossiers for your own agency")
@@ -273,15 +277,18 @@ async def create(
             raise Forbidden(f"received_at may only be set by an admin or a key with {IMPORT_SCOPE}")
         if data.received_at > now + timedelta(minutes=5):
             raise Unprocessable("received_at: must not be in the future")
-        if as_local(data.received_at).year < 2000:
-            # The code's YYMMDD would repeat a code of the same day a century later.
-            raise Unprocessable("received_at: dossiers received before 2000 cannot be numbered")
     await _require_agency(session, receiving, "receiving_agency_code")
     if resolving != receiving:
         await _require_agency(session, resolving, "resolving_agency_code")
     procedure = await require_active_procedure(session, data.procedure_code)
 
-    at = data.received_at or now
+    at = data.received_at or (min(submitted_at, now) if submitted_at else now)
+    if as_local(at).year < 2000:
+        # The code's YYMMDD would repeat a code of the same day a century later.
+        raise Unprocessable(
+            f"{'received_at' if data.received_at else 'submitted_at'}: dossiers dated before "
+            "2000 cannot be numbered"
+        )
     status = (
         DossierStatus.SUBMITTED
         if data.channel is Channel.ONLINE and data.received_at is None

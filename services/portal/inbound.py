@@ -106,6 +106,7 @@ async def _handle(
             now,
             settings,
             portal_ref=data.portal_ref,
+            submitted_at=data.submitted_at,
         )
         return {"dossier_code": dossier.code}
     payment = event.data

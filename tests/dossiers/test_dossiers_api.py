@@ -225,6 +225,28 @@ async def test_full_lifecycle_history_and_events(
     assert again.status_code == 409
 
 
+async def test_a_result_sent_by_post_reaches_the_portal_as_such(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
+) -> None:
+    """domain.md §8: HinhThuc 1 by post. The portal record is built from the outbox snapshot,
+    which had no return method, so every result was reported as handed over at the counter."""
+    from services.portal.mapping import to_record
+
+    officer, specialist = await login("officer"), await login("specialist")
+    code = (await _create(client, officer))["code"]
+    for headers, action, body in (
+        (officer, "assign", {}),
+        (specialist, "resolve", {"outcome": "approved", "result_summary": "Cấp giấy"}),
+        (officer, "return", {"method": "postal"}),
+    ):
+        resp = await client.post(f"{API}/{code}/{action}", headers=headers, json=body)
+        assert resp.status_code == 200, (action, resp.text)
+    assert resp.json()["return_method"] == "postal"
+    last = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id.desc()))).first()
+    assert last is not None and last.payload["dossier"]["status"] == "returned"
+    assert to_record(last.payload["dossier"])["HinhThuc"] == 1
+
+
 async def test_forbidden_transition_and_roles(
     client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
 ) -> None:

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.clock import LOCAL_ZONE
 from services.core.settings import get_settings
 from services.core.signatures import headers as sign_headers
 from services.dossiers.models import Dossier
@@ -59,6 +61,10 @@ async def test_online_filing_creates_submitted_dossier_once(
     dossier = (await session.scalars(select(Dossier).where(Dossier.code == code))).one()
     assert dossier.status.value == "submitted" and dossier.channel.value == "online"
     assert dossier.portal_ref == "DVC-1"
+    # Filed at 09:59 on the 22nd, processed later: the filing time and the code's day are the
+    # portal's, not the moment the event arrived.
+    assert dossier.submitted_at == datetime(2026, 11, 22, 9, 59, tzinfo=LOCAL_ZONE)
+    assert code.split("-")[1] == "261122"
     replay = await client.post(URL, content=body, headers=head)
     assert replay.status_code == 200 and replay.json() == {
         "status": "duplicate",
