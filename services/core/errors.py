@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -119,9 +120,24 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return state if isinstance(state, str) else None
 
 
+_FIELD_FIRST = re.compile(r"^([A-Za-z_][\w.]*): (.+)$", re.DOTALL)
+
+
+def errors_from_detail(detail: str) -> list[dict[str, Any]]:
+    """``errors`` (api.md: every validation error has them) for a rule checked in a service,
+    whose message names the field first: ``"received_at: must not be in the future"``."""
+    match = _FIELD_FIRST.match(detail)
+    if match is None:
+        return [{"loc": [], "msg": detail}]
+    return [{"loc": _loc(match.group(1).split(".")), "msg": match.group(2)}]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
+        extra = dict(exc.extra)
+        if exc.status_code == 422 and not extra.get("errors"):
+            extra["errors"] = errors_from_detail(exc.detail)
         return problem_response(
             request,
             exc.status_code,
@@ -129,7 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
             title=exc.title,
             slug=exc.type_slug,
             headers=exc.headers,
-            **exc.extra,
+            **extra,
         )
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -156,12 +172,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, DBAPIError) and _sqlstate(exc) in _UNSTORABLE_TEXT:
             # PostgreSQL text cannot hold U+0000: the caller's input, not a server error.
+            detail = "Text may not contain the NUL character (U+0000)"
             return problem_response(
                 request,
                 422,
-                "Text may not contain the NUL character (U+0000)",
+                detail,
                 title="Validation failed",
                 slug="validation-error",
+                errors=errors_from_detail(detail),
             )
         if (
             isinstance(exc, DBAPIError)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.conftest import LoginFn
+from tests.dossiers.conftest import dossier_body, procedures  # noqa: F401
 
 
 def assert_problem(resp: httpx.Response, status: int) -> dict[str, object]:
@@ -111,3 +114,24 @@ async def test_database_restarting_is_503_not_500(client: httpx.AsyncClient) -> 
     resp = await client.get("/_boom")
     body = assert_problem(resp, 503)
     assert resp.headers["retry-after"] and "unavailable" in str(body["detail"])
+
+
+async def test_every_422_lists_its_errors(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    procedures: Any,  # noqa: F811
+) -> None:
+    """api.md: validation errors carry errors: [{loc, msg}], also when a service checked the
+    rule (the field named first in the message) and when PostgreSQL refused a NUL."""
+    admin = await login("admin")
+    unknown = await client.post(
+        "/api/v1/dossiers", json=dossier_body(procedure_code="9.999999"), headers=admin
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [
+        {"loc": ["procedure_code"], "msg": "procedure 9.999999 does not exist or is inactive"}
+    ]
+    nul = await client.post("/api/v1/dossiers", json=dossier_body(summary="a\x00b"), headers=admin)
+    assert nul.status_code == 422 and nul.json()["errors"][0]["msg"].startswith("Text may not")
+    cursor = await client.get("/api/v1/dossiers", params={"cursor": "nonsense"}, headers=admin)
+    assert cursor.status_code == 422 and cursor.json()["errors"][0]["loc"] == ["cursor"]
