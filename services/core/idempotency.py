@@ -28,6 +28,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
         max_length=128,
         description="Repeat a create safely: the same key and body answer the first result.",
     ),

@@ -36,9 +36,15 @@ def password_problem(password: str, username: str) -> str | None:
     """The password policy: None when acceptable, otherwise what is wrong."""
     if len(password) < 10:
         return "must be at least 10 characters"
+    if any(not c.isprintable() and not c.isspace() for c in password):
+        return "must not contain control characters"
     if username and username.lower() in password.lower():
         return "must not contain the username"
-    if password.isdigit() or password.isalpha():
+    visible = [c for c in password if not c.isspace()]
+    # Counted without spaces: ten spaces, or a letter and nine spaces, are not a password.
+    if len(visible) < 8 or len(set(visible)) < 4:
+        return "must have at least 8 visible characters, 4 of them different"
+    if all(c.isdigit() for c in visible) or all(c.isalpha() for c in visible):
         return "must mix letters with digits or symbols"
     return None
 

@@ -122,7 +122,8 @@ async def claim(session: AsyncSession, now: datetime, settings: Settings) -> lis
                     and_(
                         earlier.dossier_id == PortalSyncItem.dossier_id,
                         earlier.version < PortalSyncItem.version,
-                        earlier.status != DeliveryStatus.SENT,
+                        # A refused version is over: the next one carries the whole dossier.
+                        earlier.status == DeliveryStatus.PENDING,
                     )
                 ),
                 # An earlier change not even fanned out yet: another consumer (the webhook

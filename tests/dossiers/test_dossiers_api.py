@@ -391,6 +391,8 @@ async def test_idempotency_key(
     assert (await _counts(session))[0] == 1
     other = await client.post(API, headers=headers, json=dossier_body(summary="khác"))
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+    empty = await client.post(API, headers={**headers, "Idempotency-Key": ""}, json=dossier_body())
+    assert empty.status_code == 422 and empty.json()["errors"][0]["loc"][-1] == "Idempotency-Key"
 
 
 async def test_an_idempotency_key_past_its_retention_is_free_again(

@@ -165,6 +165,11 @@ async def test_admin_creates_agency_user_and_lists_with_cursor(
         ("short1!", "at least 10"),
         ("onlyletterslong", "mix"),
         ("xmoi02x-2026-pass", "username"),
+        (" " * 12, "visible"),  # was accepted, and could log in
+        ("a" + " " * 11 + "1", "visible"),
+        ("aaaa1111aaaa", "4 of them different"),
+        ("\x00" * 12, "control characters"),
+        ("Mật\tkhẩu\x07-2026", "control characters"),
     ],
 )
 async def test_password_policy(

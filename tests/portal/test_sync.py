@@ -160,6 +160,28 @@ async def test_a_change_another_consumer_holds_keeps_the_later_ones_waiting(
     assert [r["idempotency_key"] for r in mine] == [f"{code}:v1", f"{code}:v2"]
 
 
+async def test_a_refused_version_does_not_hold_back_the_next(
+    portal: dict[str, Any], engine: AsyncEngine
+) -> None:
+    """A version the portal refused for good (bad data) is FAILED; once staff correct the
+    dossier, the next version is sent, as a create since the portal has none."""
+    [code] = await _receive(1, assign=1)
+    await _faults(portal, {"fail_rate": 1, "status": 503})
+    await portal_sync(portal)
+    await _faults(portal, None)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE portal_sync_items SET status = CASE version WHEN 1 THEN 'failed' "
+                "ELSE status END, next_attempt_at = now() WHERE dossier_code = :c"
+            ),
+            {"c": code},
+        )
+    await portal_sync(portal)
+    mine = [r for r in await _received(portal) if r["idempotency_key"].startswith(code)]
+    assert [(r["idempotency_key"], r["is_updating"]) for r in mine] == [(f"{code}:v2", False)]
+
+
 async def test_portal_down_then_recovering_delivers_everything_once(
     portal: dict[str, Any], engine: AsyncEngine
 ) -> None:
