@@ -322,8 +322,10 @@ async def create(
         received_at=at if status is DossierStatus.RECEIVED else None,
         digitized=data.digitized,
         reused_data=data.reused_data,
-        fee_amount_vnd=data.fee.amount_vnd if data.fee else None,
-        fee_paid_online=data.fee.paid_online if data.fee else None,
+        # The procedure's fee when the request names none (domain.md §2: the terms are
+        # snapshotted), so that the dossier counts as payable in the online-payment rate.
+        fee_amount_vnd=data.fee.amount_vnd if data.fee else procedure.fee_vnd or None,
+        fee_paid_online=data.fee.paid_online if data.fee else False if procedure.fee_vnd else None,
         fee_paid_at=at if data.fee and data.fee.paid_online else None,
         due_basis={},
         original_due_at=None,

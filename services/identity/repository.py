@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.models import Agency, ApiKey, User
@@ -62,3 +62,24 @@ async def list_api_keys(session: AsyncSession, after: str | None, limit: int) ->
     if after is not None:
         stmt = stmt.where(ApiKey.prefix > after)
     return list(await session.scalars(stmt))
+
+
+async def touch_api_key(session: AsyncSession, key_id: uuid.UUID) -> None:
+    """Records that a key was used, at most once a minute, never waiting on the key's row
+    (another request may hold it): a busy key costs one short write per process and minute."""
+    recent = func.now() - text("interval '1 minute'")
+    unlocked = (
+        select(ApiKey.id)
+        .where(
+            ApiKey.id == key_id,
+            (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < recent),
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == unlocked)
+        .values(last_used_at=func.now())
+        .execution_options(synchronize_session=False)
+    )

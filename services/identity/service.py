@@ -137,6 +137,7 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
             or not security.same_hash(api_key.key_hash, key_hash)
         ):
             raise Unauthorized("Invalid API key")
+        await repository.touch_api_key(session, api_key.id)
         return Principal(
             kind="api_key",
             id=api_key.id,

@@ -69,6 +69,7 @@ class ProcedureTerms:
     supplement_clock: SupplementClock
     boundary_free: bool
     online_level: OnlineLevel | None
+    fee_vnd: int | None = None
 
 
 _terms: TTLCache[ProcedureTerms] = TTLCache("procedure-terms")
@@ -92,6 +93,7 @@ async def require_active_procedure(session: AsyncSession, code: str) -> Procedur
             supplement_clock=procedure.supplement_clock,
             boundary_free=procedure.boundary_free,
             online_level=procedure.online_level,
+            fee_vnd=procedure.fee_vnd,
         )
 
     return await _terms.get(code, load)

@@ -14,6 +14,7 @@ from services.core.pagination import (
     CursorQuery,
     LimitQuery,
     Page,
+    cursor_instant,
     cursor_int,
     decode_keyset,
     encode_cursor,
@@ -60,14 +61,25 @@ async def create_webhook(
 
 @router.get(
     "",
-    response_model=list[SubscriptionOut],
+    response_model=Page[SubscriptionOut],
     operation_id="list_webhooks",
     summary="List subscriptions",
-    description="The caller's agency's subscriptions.",
-    responses=error_responses(401, 403),
+    description="The caller's agency's subscriptions, oldest first.",
+    responses=error_responses(401, 403, 422),
 )
-async def list_webhooks(session: SessionDep, principal: Manager) -> list[SubscriptionOut]:
-    return [SubscriptionOut.model_validate(s) for s in await service.list_for(session, principal)]
+async def list_webhooks(
+    session: SessionDep,
+    principal: Manager,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[SubscriptionOut]:
+    after = decode_keyset(cursor, cursor_instant, uuid.UUID)
+    rows = await service.list_for(session, principal, after, limit)  # type: ignore[arg-type]
+    last = rows[-1] if len(rows) == limit else None
+    return Page(
+        items=[SubscriptionOut.model_validate(s) for s in rows],
+        next_cursor=encode_cursor([last.created_at.isoformat(), str(last.id)]) if last else None,
+    )
 
 
 @router.get(

@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -85,10 +85,18 @@ async def get_or_404(
     return sub
 
 
-async def list_for(session: AsyncSession, principal: Principal) -> list[Subscription]:
-    stmt = select(Subscription).order_by(Subscription.created_at)
+async def list_for(
+    session: AsyncSession,
+    principal: Principal,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Subscription]:
+    """Oldest first, ``limit`` at a time after the (created_at, id) of the previous page."""
+    stmt = select(Subscription).order_by(Subscription.created_at, Subscription.id).limit(limit)
     if not principal.is_admin:
         stmt = stmt.where(Subscription.agency_code == principal.agency_code)
+    if after is not None:
+        stmt = stmt.where(tuple_(Subscription.created_at, Subscription.id) > after)
     return list(await session.scalars(stmt))
 
 

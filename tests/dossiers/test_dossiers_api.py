@@ -15,7 +15,7 @@ from services.core.idempotency import IdempotencyRecord, purge_before
 from services.dossiers.models import Dossier, DossierCodeCounter, DossierHistory
 from services.outbox.models import OutboxEvent
 from tests.conftest import AGENCY, OTHER_AGENCY, LoginFn
-from tests.dossiers.conftest import BIRTH, MARITAL, dossier_body
+from tests.dossiers.conftest import BIRTH, LAND, MARITAL, dossier_body
 
 API = "/api/v1/dossiers"
 
@@ -245,6 +245,24 @@ async def test_a_result_sent_by_post_reaches_the_portal_as_such(
     last = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id.desc()))).first()
     assert last is not None and last.payload["dossier"]["status"] == "returned"
     assert to_record(last.payload["dossier"])["HinhThuc"] == 1
+
+
+async def test_the_procedure_fee_is_snapshotted_when_the_request_names_none(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
+) -> None:
+    """domain.md §2 (the terms, fee included, are copied): a counter reception without a fee
+    of a fee-bearing procedure was left out of the online-payment rate's payable dossiers."""
+    procedures[LAND].fee_vnd = 50000
+    await session.commit()
+    officer = await login("officer")
+    land = await _create(client, officer, procedure_code=LAND)
+    assert land["fee"] == {"amount_vnd": 50000, "paid_online": False, "paid_at": None}
+    named = await _create(
+        client, officer, procedure_code=LAND, fee={"amount_vnd": 20000, "paid_online": True}
+    )
+    assert named["fee"]["amount_vnd"] == 20000 and named["fee"]["paid_online"] is True
+    free = await _create(client, officer, procedure_code=BIRTH)  # fee_vnd 0: nothing to pay
+    assert free["fee"] is None
 
 
 async def test_forbidden_transition_and_roles(

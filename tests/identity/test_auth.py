@@ -205,9 +205,16 @@ async def test_api_key_shown_once_hashed_and_scoped(
     assert stored is not None and key not in stored.key_hash
     listed = await client.get("/api/v1/api-keys", headers=admin)
     assert key not in listed.text
+    unused = {k["prefix"]: k["last_used_at"] for k in listed.json()["items"]}
+    assert unused[resp.json()["prefix"]] is None
     me = await client.get("/api/v1/auth/me", headers={"X-API-Key": key})
     assert me.status_code == 200
     assert me.json()["kind"] == "api_key" and me.json()["scopes"] == ["dossiers:read"]
+    used = {
+        k["prefix"]: k["last_used_at"]
+        for k in (await client.get("/api/v1/api-keys", headers=admin)).json()["items"]
+    }
+    assert used[resp.json()["prefix"]] is not None  # api.md's last_used_at was never written
     # a scope the key lacks
     denied = await client.post(
         "/api/v1/agencies",

@@ -334,6 +334,25 @@ async def test_delivery_time_check_refuses_a_private_address(
     assert delivery.last_error is not None and delivery.last_error.startswith("refused")
 
 
+async def test_subscriptions_are_listed_a_page_at_a_time(
+    client: httpx.AsyncClient, login: LoginFn, private_urls: None
+) -> None:
+    leader = await login("leader")
+    made = [(await _subscribe(client, leader, url=f"{HOOK}/{n}"))["id"] for n in range(3)]
+    first = await client.get(API, headers=leader, params={"limit": 2})
+    assert first.status_code == 200, first.text
+    rest = await client.get(
+        API, headers=leader, params={"limit": 2, "cursor": first.json()["next_cursor"]}
+    )
+    pages = [[s["id"] for s in page.json()["items"]] for page in (first, rest)]
+    # One transaction here: equal created_at, so the id orders them; each appears once.
+    assert [len(p) for p in pages] == [2, 1] and sorted(pages[0] + pages[1]) == sorted(made)
+    assert rest.json()["next_cursor"] is None
+    assert (await client.get(API, headers=await login("leader2"))).json()["items"] == []
+    forged = await client.get(API, headers=leader, params={"cursor": "bm9wZQ"})
+    assert forged.status_code == 422
+
+
 async def test_roles_and_unknown_types(client: httpx.AsyncClient, login: LoginFn) -> None:
     body = {"url": "https://example.com/hook", "event_types": ["dossier.received"]}
     assert (await client.post(API, headers=await login("officer"), json=body)).status_code == 403
