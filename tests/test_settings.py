@@ -15,6 +15,14 @@ def test_default_secret_refused_outside_development() -> None:
     assert Settings(env=Environment.DEVELOPMENT).env is Environment.DEVELOPMENT
 
 
+def test_a_webhook_lease_shorter_than_three_timeouts_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 3"):
+        Settings(webhook_timeout_seconds=30, webhook_lease_seconds=60)
+    assert (
+        Settings(webhook_timeout_seconds=20, webhook_lease_seconds=60).webhook_lease_seconds == 60
+    )
+
+
 def test_cors_origins_from_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_CORS_ORIGINS", "https://a.example, https://b.example")
     assert Settings().cors_origins == ["https://a.example", "https://b.example"]

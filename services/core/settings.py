@@ -155,6 +155,15 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> Settings:
+        # A relay starts no delivery that could still run when its lease ends (2 × timeout).
+        if self.webhook_lease_seconds < 3 * self.webhook_timeout_seconds:
+            raise ValueError(
+                "MOTCUA_WEBHOOK_LEASE_SECONDS must be at least 3 × MOTCUA_WEBHOOK_TIMEOUT_SECONDS"
+            )
+        return self
+
     @property
     def allow_private_webhook_urls(self) -> bool:
         if self.webhook_allow_private_urls is None:

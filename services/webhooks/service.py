@@ -399,10 +399,22 @@ async def relay_batch(
     async with sessions() as session, session.begin():
         items = await claim(session, now, settings)
     gate = asyncio.Semaphore(settings.webhook_concurrency)
+    # httpx's timeout is per phase (connect, each read...): a receiver that drips its answer
+    # could hold a slot far longer. Each delivery gets twice the timeout in all, and none
+    # starts after the batch's lease could run out during it: slow receivers ahead in the
+    # batch must not let another worker claim and send the same items meanwhile.
+    per_item = 2 * settings.webhook_timeout_seconds
+    last_start = time.monotonic() + settings.webhook_lease_seconds - per_item
 
     async def one(item: Claimed) -> bool:
         async with gate:
-            outcome = await post(http, item, settings)
+            if time.monotonic() > last_start:
+                return False  # still leased: the next claim after the lease takes it
+            try:
+                async with asyncio.timeout(per_item):
+                    outcome = await post(http, item, settings)
+            except TimeoutError:
+                outcome = Outcome(None, int(per_item * 1000), None, "timed out")
         async with sessions() as session, session.begin():
             return await record(session, item, outcome, datetime.now(now.tzinfo), settings)
 

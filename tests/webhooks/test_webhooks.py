@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -227,6 +228,65 @@ async def test_one_broken_receiver_does_not_end_the_batch(
     assert errors[-1].startswith("RuntimeError") and rows[0].next_attempt_at is not None
     # The Retry-After was held to a day.
     assert max(d.next_attempt_at for d in rows) <= before + timedelta(days=1, minutes=1)
+
+
+async def _pending_deliveries(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, count: int
+) -> None:
+    """One subscription and ``count`` receptions, fanned out: deliveries ready to relay."""
+    await _subscribe(client, await login("leader"))
+    officer = await login("officer")
+    for _ in range(count):
+        await client.post("/api/v1/dossiers", headers=officer, json=dossier_body())
+    await service.fan_out(session, utcnow(), 1000)
+
+
+async def test_a_batch_starts_no_delivery_its_lease_could_not_cover(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    sessionmaker: Any,
+    procedures: Any,
+    private_urls: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Slow receivers ahead in a batch: the rest stay leased, untouched, for the next claim
+    after the lease, instead of going out while another worker claims them too."""
+    await _pending_deliveries(client, login, session, 3)
+    clock = [1000.0]
+    monkeypatch.setattr(service.time, "monotonic", lambda: clock[0])
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        clock[0] += 200  # this answer took longer than the whole lease
+        return httpx.Response(204)
+
+    settings = get_settings().model_copy(update={"webhook_concurrency": 1})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow)) as http:
+        claimed, delivered = await service.relay_batch(sessionmaker, http, settings, utcnow())
+    assert (claimed, delivered) == (3, 1)
+    rows = list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+    assert sorted(d.attempts for d in rows) == [0, 0, 1]
+
+
+async def test_a_receiver_that_never_finishes_answering_times_out(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    sessionmaker: Any,
+    procedures: Any,
+    private_urls: None,
+) -> None:
+    await _pending_deliveries(client, login, session, 1)
+
+    async def stuck(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    settings = get_settings().model_copy(update={"webhook_timeout_seconds": 0.05})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(stuck)) as http:
+        assert await service.relay_batch(sessionmaker, http, settings, utcnow()) == (1, 0)
+    delivery = (await session.scalars(select(Delivery))).one()
+    assert delivery.attempts == 1 and delivery.last_error == "timed out"
 
 
 async def test_replay_retry_recover_and_ping(
