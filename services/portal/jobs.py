@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.core.clock import utcnow
@@ -87,17 +86,8 @@ async def portal_summary(ctx: dict[str, Any] | None = None) -> dict[str, int]:
     client = _client(ctx)
     sent = failed = 0
     try:
-        async with sessions() as session:
-            due = list(
-                await session.scalars(
-                    select(PortalSummary)
-                    .where(
-                        PortalSummary.status == DeliveryStatus.PENDING,
-                        PortalSummary.next_attempt_at <= now,
-                    )
-                    .order_by(PortalSummary.id)
-                )
-            )
+        async with sessions() as session, session.begin():
+            due = await service.claim_summaries(session, now, settings)
         for summary in due:
             response, error = await _push(client, summary.payload)
             async with sessions() as session, session.begin():

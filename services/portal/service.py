@@ -303,15 +303,45 @@ async def _refresh_dossier_states(
     )
 
 
+async def claim_summaries(
+    session: AsyncSession, now: datetime, settings: Settings
+) -> list[PortalSummary]:
+    """Due summaries, leased: two runs in the same minute (the hourly one and the one after a
+    scan) each push their own, never the same ones."""
+    due = list(
+        await session.scalars(
+            select(PortalSummary)
+            .where(
+                PortalSummary.status == DeliveryStatus.PENDING,
+                PortalSummary.next_attempt_at <= now,
+            )
+            .order_by(PortalSummary.id)
+            .limit(settings.portal_sync_batch_size)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    lease = now + timedelta(seconds=settings.portal_lease_seconds)
+    for summary in due:
+        summary.next_attempt_at = lease
+    await session.flush()
+    return due
+
+
 async def record_summary_result(
     session: AsyncSession,
-    summary: PortalSummary,
+    claimed: PortalSummary,
     response: PortalResponse | None,
     error: str | None,
     now: datetime,
     settings: Settings,
 ) -> bool:
-    summary = await session.merge(summary, load=True)
+    # The row as it stands, locked: the claimed copy is stale, and writing it back would undo
+    # what a run that outlived our lease recorded meanwhile.
+    summary = await session.get(
+        PortalSummary, claimed.id, with_for_update=True, populate_existing=True
+    )
+    if summary is None or summary.status is not DeliveryStatus.PENDING:
+        return summary is not None and summary.status is DeliveryStatus.SENT
     code = None if response is None else int(response.body.get("error_code", 1))
     message = error if response is None else str(response.body.get("message") or "")
     session.add(

@@ -26,7 +26,8 @@ from services.dossiers import service as dossier_service
 from services.dossiers.schemas import ApplicantIn, AssignIn, DossierCreate
 from services.dossiers.workflow import Action
 from services.identity.principal import Principal
-from services.portal.client import PortalClient
+from services.portal import service as portal_service
+from services.portal.client import PortalClient, PortalResponse
 from services.portal.jobs import portal_summary, portal_sync
 from services.portal_mock.main import create_portal_app
 from tests.conftest import COMMITTED_AGENCY, COMMITTED_PROCEDURE
@@ -270,6 +271,56 @@ async def test_summary_is_kept_until_accepted(portal: dict[str, Any], engine: As
             {"a": COMMITTED_AGENCY},
         )
     assert pending == 0
+
+
+async def test_summary_runs_never_push_the_same_summary_nor_undo_each_other(
+    portal: dict[str, Any], engine: AsyncEngine
+) -> None:
+    """The hourly push and the one after a scan run in the same minute: each claims its own
+    summaries, and a late answer recorded from a stale copy does not undo a success."""
+    keys = [f"test-{uuid.uuid4()}" for _ in range(2)]
+    settings = get_settings()
+    async with engine.begin() as conn:
+        for key in keys:
+            await conn.execute(
+                text(
+                    "INSERT INTO portal_summaries (idempotency_key, agency_code, payload, status, "
+                    "attempts, next_attempt_at) VALUES (:k, :a, '{}', 'pending', 0, now())"
+                ),
+                {"k": key, "a": COMMITTED_AGENCY},
+            )
+    sessions, now = get_sessionmaker(), utcnow()
+    try:
+        async with sessions() as first, first.begin():
+            claimed = await portal_service.claim_summaries(first, now, settings)
+            mine = [s for s in claimed if s.idempotency_key in keys]
+            async with sessions() as second, second.begin():
+                others = await portal_service.claim_summaries(second, now, settings)
+                assert not {s.idempotency_key for s in others} & set(keys)
+        assert len(mine) == 2
+        async with sessions() as third, third.begin():
+            later = await portal_service.claim_summaries(third, now, settings)
+            assert not {s.idempotency_key for s in later} & set(keys)  # leased
+        accepted = PortalResponse("r1", 200, {"error_code": 0})
+        async with sessions() as session, session.begin():
+            assert await portal_service.record_summary_result(
+                session, mine[0], accepted, None, utcnow(), settings
+            )
+        async with sessions() as session, session.begin():  # a second run's late failure
+            await portal_service.record_summary_result(
+                session, mine[0], None, "timed out", utcnow(), settings
+            )
+        async with engine.connect() as conn:
+            status = await conn.scalar(
+                text("SELECT status FROM portal_summaries WHERE idempotency_key = :k"),
+                {"k": mine[0].idempotency_key},
+            )
+        assert status == "sent"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("DELETE FROM portal_summaries WHERE idempotency_key = ANY(:k)"), {"k": keys}
+            )
 
 
 async def test_sigkill_of_a_sync_run_then_rerun(
