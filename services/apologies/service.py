@@ -224,6 +224,12 @@ async def approve(
             f"proposed_due_at: {as_local(proposed).isoformat()} must be after the current due "
             f"date {as_local(dossier.due_at).isoformat()}"
         )
+    local = as_local(proposed)
+    # The new date is an appointment to collect the result at the centre (Mẫu 04).
+    if not (await calendar_service.work_calendar(session, local.date(), 1)).is_office_time(local):
+        raise Unprocessable(
+            f"proposed_due_at: {local.isoformat()} is not within office hours of a working day"
+        )
     apology.reason = data.reason or apology.reason
     apology.proposed_due_at = data.proposed_due_at or apology.proposed_due_at
     apology.body = draft_body(

@@ -149,6 +149,12 @@ class WorkCalendar:
             return d.weekday() < 5
         return DayKind(kind) is DayKind.WORKING_DAY
 
+    def is_office_time(self, at: datetime) -> bool:
+        """``at`` (local wall clock) falls on a working day, inside a morning or afternoon."""
+        return self.is_working_day(at.date()) and any(
+            start <= at.time() <= end for start, end in self.office.segments
+        )
+
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after ``d``."""
         candidate = d

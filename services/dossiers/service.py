@@ -570,6 +570,11 @@ async def _assign(session: AsyncSession, dossier: Dossier, body: AssignIn) -> di
                 f"assignee_username: no user {body.assignee_username} in the resolving agency "
                 f"{dossier.resolving_agency_code}"
             )
+        if not user.is_active or not any(role_may(user.role, a) for a in Action):
+            raise Unprocessable(
+                f"assignee_username: {user.username} cannot handle dossiers "
+                f"({'deactivated' if not user.is_active else f'role {user.role.value}'})"
+            )
     dossier.assignee_username = body.assignee_username
     return {
         "assignee_username": body.assignee_username,

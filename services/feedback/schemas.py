@@ -74,7 +74,10 @@ class FeedbackCreate(BaseModel):
 
     kind: FeedbackKind = Field(description=KIND_DOC)
     channel: FeedbackChannel = Field(default=FeedbackChannel.ONLINE, description=CHANNEL_DOC)
-    content: LongText
+    content: LongText = Field(
+        description="10–5000 characters by default (MOTCUA_FEEDBACK_CONTENT_MIN_CHARS / "
+        "_MAX_CHARS); the schema's maximum is the most a deployment may allow."
+    )
     submitter: SubmitterIn = Field(description="Name, phone and address are required (Decree 20).")
     agency_code: AgencyCode | None = Field(
         default=None,
@@ -213,7 +216,8 @@ class PublishIn(BaseModel):
     public_content: LongText | None = Field(
         default=None,
         description="The content as shown to the public; defaults to the submitted text with "
-        "phone numbers, ID numbers and e-mail addresses masked.",
+        "phone numbers, ID numbers and e-mail addresses masked. Whatever is given, the "
+        "submitter's name, address, phone and e-mail never appear publicly.",
     )
 
 

@@ -119,6 +119,14 @@ async def test_approve_and_send_lifecycle(
         f"{url}/approve", headers=leader, json={"proposed_due_at": "2020-01-01T09:00:00+07:00"}
     )
     assert too_early.status_code == 422 and "after the current due date" in too_early.text
+    sunday_night = (datetime.now(LOCAL_ZONE) + timedelta(days=14)).replace(
+        hour=3, minute=0, second=0, microsecond=0
+    )
+    sunday_night += timedelta(days=6 - sunday_night.weekday())
+    closed = await client.post(
+        f"{url}/approve", headers=leader, json={"proposed_due_at": sunday_night.isoformat()}
+    )
+    assert closed.status_code == 422 and "office hours" in closed.text
 
     new_due = (datetime.now(LOCAL_ZONE) + timedelta(days=7)).replace(
         hour=16, minute=0, second=0, microsecond=0

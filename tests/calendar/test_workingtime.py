@@ -51,6 +51,14 @@ def test_invalid_office_hours_rejected() -> None:
         OfficeHours(morning_start=time(12, 0))
 
 
+def test_office_time_is_a_working_day_inside_a_morning_or_an_afternoon() -> None:
+    cal = WorkCalendar(OfficeHours(), {TUE: DayKind.HOLIDAY, SAT: DayKind.WORKING_DAY})
+    inside = [at(MON, 7, 30), at(MON, 11, 30), at(MON, 13), at(MON, 17), at(SAT, 9)]
+    outside = [at(MON, 7, 29), at(MON, 12), at(MON, 17, 1), at(TUE, 9), at(SUN, 9), at(SUN, 3)]
+    assert [cal.is_office_time(t) for t in inside] == [True] * len(inside)
+    assert [cal.is_office_time(t) for t in outside] == [False] * len(outside)
+
+
 def test_weekends_and_overrides() -> None:
     cal = WorkCalendar(OfficeHours(), {MON: DayKind.DAY_OFF, SAT: DayKind.WORKING_DAY})
     assert not cal.is_working_day(MON)

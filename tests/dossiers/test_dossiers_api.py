@@ -265,6 +265,21 @@ async def test_the_procedure_fee_is_snapshotted_when_the_request_names_none(
     assert free["fee"] is None
 
 
+async def test_only_someone_who_can_act_is_assigned(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    officer = await login("officer")
+    code = (await _create(client, officer))["code"]
+    viewer = await client.post(
+        f"{API}/{code}/assign", headers=officer, json={"assignee_username": "viewer"}
+    )
+    assert viewer.status_code == 422 and "role viewer" in viewer.json()["detail"]
+    ok = await client.post(
+        f"{API}/{code}/assign", headers=officer, json={"assignee_username": "specialist"}
+    )
+    assert ok.status_code == 200 and ok.json()["assignee_username"] == "specialist"
+
+
 async def test_forbidden_transition_and_roles(
     client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
 ) -> None:
