@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Index, Integer, String, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.clock import utcnow
 from services.core.db import get_sessionmaker
-from services.core.errors import Unprocessable
+from services.core.errors import Conflict, Unprocessable
 from services.core.models import Base, TimestampMixin
 from services.core.settings import get_settings
 
@@ -97,18 +99,47 @@ async def once(
     key: str | None,
     body: Any,
     produce: Callable[[], Awaitable[dict[str, Any]]],
+    shown_once: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Runs ``produce`` once per (principal, key); returns (response, replayed)."""
+    """Runs ``produce`` once per (principal, key); returns (response, replayed).
+
+    ``shown_once``: a field of the answer holding a secret (an API key, a signing secret). It
+    is never stored, so a repeat cannot show it again: it answers 409 instead of creating a
+    second resource."""
     if key is None:
         return await produce(), False
     await lock_key(session, principal, key)
     fingerprint = request_fingerprint(body)
     record = await replay(session, principal, key, fingerprint)
     if record is not None:
+        if shown_once is not None:
+            raise Conflict(
+                f"Idempotency-Key: this key already created {record.response.get('id')}, whose "
+                f"{shown_once} is shown only once; if the answer was lost, revoke it and create "
+                "another with a new key"
+            )
         return record.response, True
     response = await produce()
-    await remember(session, principal, key, fingerprint, 201, response)
+    kept = {k: v for k, v in response.items() if k != shown_once}
+    await remember(session, principal, key, fingerprint, 201, kept)
     return response, False
+
+
+async def created(
+    session: AsyncSession,
+    principal: str,
+    key: str | None,
+    body: Any,
+    produce: Callable[[], Awaitable[BaseModel]],
+    shown_once: str | None = None,
+) -> JSONResponse:
+    """The 201 answer of a creating POST that honours ``Idempotency-Key`` (api.md)."""
+
+    async def dumped() -> dict[str, Any]:
+        return (await produce()).model_dump(mode="json")
+
+    response, _ = await once(session, principal, key, body, dumped, shown_once)
+    return JSONResponse(response, status_code=201)
 
 
 async def purge_before(session: AsyncSession, before: datetime, limit: int) -> int:

@@ -93,7 +93,7 @@ async def create_dossier(
 
     body, _ = await once(
         session,
-        f"{principal.kind}:{principal.id}",
+        principal.caller,
         idempotency_key,
         data.model_dump(mode="json"),
         produce,

@@ -6,10 +6,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from services.core.db import SessionDep
 from services.core.errors import NotFound, error_responses
+from services.core.idempotency import IdempotencyKey, created
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -94,8 +96,17 @@ async def whoami(principal: CurrentPrincipal) -> Me:
     description="Admin only. `code` is the agency's electronic identifier.",
     responses=error_responses(401, 403, 409, 422),
 )
-async def create_agency(data: AgencyCreate, session: SessionDep, _: AdminOnly) -> AgencyOut:
-    return AgencyOut.model_validate(await service.create_agency(session, data))
+async def create_agency(
+    data: AgencyCreate,
+    session: SessionDep,
+    principal: AdminOnly,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> AgencyOut:
+        return AgencyOut.model_validate(await service.create_agency(session, data))
+
+    body = data.model_dump(mode="json")
+    return await created(session, principal.caller, idempotency_key, body, produce)
 
 
 @router.get(
@@ -156,8 +167,18 @@ async def update_agency(
     "digits, not containing the username.",
     responses=error_responses(401, 403, 409, 422),
 )
-async def create_user(data: UserCreate, session: SessionDep, _: AdminOnly) -> UserOut:
-    return UserOut.model_validate(await service.create_user(session, data))
+async def create_user(
+    data: UserCreate,
+    session: SessionDep,
+    principal: AdminOnly,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> UserOut:
+        return UserOut.model_validate(await service.create_user(session, data))
+
+    # The fingerprint leaves the password out: an unsalted hash of it must not be stored.
+    body = data.model_dump(mode="json", exclude={"password"})
+    return await created(session, principal.caller, idempotency_key, body, produce)
 
 
 @router.get(
@@ -191,12 +212,24 @@ async def list_users(
     tags=["api-keys"],
     operation_id="create_api_key",
     summary="Create an API key",
-    description="Admin only. The key is returned once; only its hash is stored.",
+    description="Admin only. The key is returned once; only its hash is stored. A repeated "
+    "`Idempotency-Key` creates nothing and answers 409, since the key cannot be shown again.",
     responses=error_responses(401, 403, 422),
 )
-async def create_api_key(data: ApiKeyCreate, session: SessionDep, _: AdminOnly) -> ApiKeyCreated:
-    api_key, key = await service.create_api_key(session, data)
-    return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
+async def create_api_key(
+    data: ApiKeyCreate,
+    session: SessionDep,
+    principal: AdminOnly,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> ApiKeyCreated:
+        api_key, key = await service.create_api_key(session, data)
+        return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
+
+    body = data.model_dump(mode="json")
+    return await created(
+        session, principal.caller, idempotency_key, body, produce, shown_once="key"
+    )
 
 
 @router.get(

@@ -30,3 +30,8 @@ class Principal:
     def actor(self) -> str:
         """How this principal is named in history rows and logs."""
         return self.name if self.kind == "user" else f"api-key:{self.name}"
+
+    @property
+    def caller(self) -> str:
+        """Whose ``Idempotency-Key`` a key is: keys of different callers never collide."""
+        return f"{self.kind}:{self.id}"

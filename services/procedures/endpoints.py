@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
-from services.core import idempotency
 from services.core.db import SessionDep
 from services.core.errors import error_responses
-from services.core.idempotency import IdempotencyKey
+from services.core.idempotency import IdempotencyKey, created
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -74,20 +73,12 @@ async def create_procedure(
     session: SessionDep,
     principal: WriteAccess,
     idempotency_key: IdempotencyKey = None,
-) -> Any:
-    if idempotency_key is None:
+) -> JSONResponse:
+    async def produce() -> ProcedureOut:
         return ProcedureOut.of(await service.create_procedure(session, data))
-    caller = f"{principal.kind}:{principal.id}"
-    fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
-    await idempotency.lock_key(session, caller, idempotency_key)
-    first = await idempotency.replay(session, caller, idempotency_key, fingerprint)
-    if first is not None:
-        return JSONResponse(first.response, status_code=first.status_code)
-    out = ProcedureOut.of(await service.create_procedure(session, data))
-    await idempotency.remember(
-        session, caller, idempotency_key, fingerprint, 201, out.model_dump(mode="json")
-    )
-    return out
+
+    body = data.model_dump(mode="json")
+    return await created(session, principal.caller, idempotency_key, body, produce)
 
 
 @router.get(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
+from fastapi.responses import JSONResponse
 
 from services.core.clock import utcnow
 from services.core.db import SessionDep
 from services.core.errors import error_responses
+from services.core.idempotency import IdempotencyKey, created
 from services.core.redis import limit_public
 from services.core.settings import get_settings
 from services.ratings import service
@@ -30,6 +32,14 @@ public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
     responses=error_responses(404, 409, 422, 429),
 )
 async def rate_dossier(
-    code: Annotated[str, Path(max_length=64)], data: RatingIn, session: SessionDep
-) -> RatingOut:
-    return await service.rate(session, code, data, get_settings(), utcnow())
+    code: Annotated[str, Path(max_length=64)],
+    data: RatingIn,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> RatingOut:
+        return await service.rate(session, code, data, get_settings(), utcnow())
+
+    # No login: the dossier (whose token the body carries) is whose key it is.
+    body = data.model_dump(mode="json")
+    return await created(session, f"rating:{code}", idempotency_key, body, produce)

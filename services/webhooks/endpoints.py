@@ -6,10 +6,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from services.core.clock import utcnow
 from services.core.db import SessionDep
 from services.core.errors import error_responses
+from services.core.idempotency import IdempotencyKey, created
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -47,16 +49,28 @@ Manager = Annotated[Principal, allow(Role.LEADER, scope="webhooks:manage")]
     operation_id="create_webhook",
     summary="Subscribe to events",
     description="The agency's events of the chosen types are POSTed to `url`, signed per "
-    "Standard Webhooks with the returned `secret` (shown once). https is required in "
+    "Standard Webhooks with the returned `secret` (shown once; a repeated `Idempotency-Key` "
+    "answers 409). https is required in "
     "production; private, loopback and link-local targets are refused. Leader or a key with "
     "`webhooks:manage`.",
     responses=error_responses(401, 403, 422),
 )
 async def create_webhook(
-    data: SubscriptionCreate, session: SessionDep, principal: Manager
-) -> SubscriptionCreated:
-    sub, secret = await service.create(session, principal, data, get_settings())
-    return SubscriptionCreated(**SubscriptionOut.model_validate(sub).model_dump(), secret=secret)
+    data: SubscriptionCreate,
+    session: SessionDep,
+    principal: Manager,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> SubscriptionCreated:
+        sub, secret = await service.create(session, principal, data, get_settings())
+        return SubscriptionCreated(
+            **SubscriptionOut.model_validate(sub).model_dump(), secret=secret
+        )
+
+    body = data.model_dump(mode="json")
+    return await created(
+        session, principal.caller, idempotency_key, body, produce, shown_once="secret"
+    )
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.settings import get_settings
@@ -265,3 +265,47 @@ async def test_every_timestamp_is_given_in_vietnamese_time(
         ]
     assert len(stamps) > 5
     assert all(stamp.endswith("+07:00") for stamp in stamps), stamps
+
+
+async def test_every_creating_post_honours_an_idempotency_key(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
+) -> None:
+    """api.md: the same key with the same body returns the first result. Agencies, users,
+    API keys and webhooks created a second resource (or a 409 on a unique name)."""
+    admin = await login("admin")
+    cases = [
+        ("/api/v1/agencies", {"code": "000.00.77.H56", "name": "UBND xã Bảy", "level": "commune"}),
+        (
+            "/api/v1/users",
+            {
+                "username": "idem01",
+                "password": "Mat-khau-2026-idem",
+                "full_name": "Lặp Lại",
+                "role": "viewer",
+                "agency_code": AGENCY,
+            },
+        ),
+    ]
+    for path, body in cases:
+        headers = {**admin, "Idempotency-Key": f"k-{path}"}
+        first = await client.post(path, headers=headers, json=body)
+        again = await client.post(path, headers=headers, json=body)
+        assert first.status_code == again.status_code == 201, (path, again.text)
+        assert first.json() == again.json()
+    # Secrets are shown once: a repeat creates nothing and says why.
+    key_body = {"name": "idem", "agency_code": AGENCY, "scopes": ["dossiers:read"]}
+    headers = {**admin, "Idempotency-Key": "k-api-key"}
+    first = await client.post("/api/v1/api-keys", headers=headers, json=key_body)
+    again = await client.post("/api/v1/api-keys", headers=headers, json=key_body)
+    assert first.status_code == 201 and again.status_code == 409
+    assert first.json()["id"] in again.json()["detail"] and first.json()["key"] not in again.text
+    count = await session.scalar(select(func.count()).where(ApiKey.name == "idem"))
+    assert count == 1
+    stored = await session.scalar(
+        text("SELECT response::text FROM idempotency_records WHERE key = 'k-api-key'")
+    )
+    assert stored is not None and first.json()["key"] not in stored
+    password_kept = await session.scalar(
+        text("SELECT count(*) FROM idempotency_records WHERE response::text LIKE '%Mat-khau%'")
+    )
+    assert password_kept == 0
