@@ -160,6 +160,20 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "invalid value"))}
             for e in exc.errors()
         ]
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if (
+            media
+            and not media.endswith(("json", "x-www-form-urlencoded", "form-data"))
+            and any(e["loc"][:1] == ["body"] for e in errors)
+        ):
+            # The body was never read as JSON: say so, rather than that it is not an object.
+            return problem_response(
+                request,
+                415,
+                f"Content-Type {media} is not accepted here; send application/json",
+                title="Unsupported media type",
+                slug="unsupported-media-type",
+            )
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
         detail = f"{where}: {first['msg']}" if where else str(first["msg"])

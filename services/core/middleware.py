@@ -70,7 +70,8 @@ _ids = itertools.count(1)
 
 
 class RequestContextMiddleware:
-    """Assigns ``X-Request-ID``, refuses bodies over the limit with 413, logs and measures."""
+    """Assigns ``X-Request-ID``, refuses bodies over the limit with 413, answers HEAD as GET
+    without its body, logs and measures."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -97,12 +98,19 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        method = scope["method"]
+        # HEAD is GET without the body (RFC 9110): FastAPI's routes answer GET only.
+        head = method == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), id_header]
+            elif head:
+                message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -117,7 +125,6 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             route_path = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
             requests, latency = _instruments(method, route_path, status)
             requests.inc()
             latency.observe(elapsed)

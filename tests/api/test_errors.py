@@ -135,3 +135,36 @@ async def test_every_422_lists_its_errors(
     assert nul.status_code == 422 and nul.json()["errors"][0]["msg"].startswith("Text may not")
     cursor = await client.get("/api/v1/dossiers", params={"cursor": "nonsense"}, headers=admin)
     assert cursor.status_code == 422 and cursor.json()["errors"][0]["loc"] == ["cursor"]
+
+
+async def test_head_answers_like_get_without_a_body(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
+    """RFC 9110: HEAD on any GET resource. FastAPI's routes answered it 405."""
+    officer = await login("officer")
+    for path, headers in (("/healthz", {}), ("/api/v1/auth/me", officer)):
+        got = await client.get(path, headers=headers)
+        head = await client.head(path, headers=headers)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and got.content
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == got.headers["content-length"]
+    refused = await client.head("/api/v1/auth/me")
+    assert refused.status_code == 401 and refused.content == b""
+
+
+async def test_a_body_of_another_media_type_is_415(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
+    headers = await login("admin")
+    body = '{"code": "000.00.88.H56", "name": "x", "level": "commune"}'
+    for media in ("application/xml", "text/plain; charset=utf-8"):
+        resp = await client.post(
+            "/api/v1/agencies", headers={**headers, "content-type": media}, content=body
+        )
+        problem = assert_problem(resp, 415)
+        assert "application/json" in str(problem["detail"])
+    ok = await client.post(
+        "/api/v1/agencies", headers={**headers, "content-type": "application/json"}, content=body
+    )
+    assert ok.status_code == 201, ok.text
