@@ -21,7 +21,7 @@ from services.core.pagination import (
     encode_cursor,
 )
 from services.core.redis import limit_public
-from services.core.routing import with_body
+from services.core.routing import TextParameter, TextParameters, with_body
 from services.core.security import lookup_token
 from services.core.settings import get_settings
 from services.core.types import InstantIn
@@ -364,6 +364,11 @@ for _action, _model, _summary, _text in _ACTIONS:
     _action_route(_action, _model, _summary, _text)
 
 
+_LOOKUP_PARAMETERS = TextParameters(
+    TextParameter("path", "code", max_length=64), TextParameter("query", "token", 4, 64)
+)
+
+
 @public_router.get(
     "/dossiers/{code}",
     response_model=PublicDossierOut,
@@ -373,15 +378,14 @@ for _action, _model, _summary, _text in _ACTIONS:
     "dates, the applicant's name masked. A wrong token answers 404 like an unknown code. "
     "Rate-limited per address (429 with `Retry-After`).",
     responses=error_responses(404, 422, 429),
+    openapi_extra={"parameters": _LOOKUP_PARAMETERS.documented()},
 )
 @limit_public.checked_inside
-async def public_lookup(
-    request: Request,
-    code: Annotated[str, Path(max_length=64)],
-    token: Annotated[str, Query(min_length=4, max_length=64)],
-) -> Response:
-    # The busiest route: no dependencies to solve (docs/performance.md), so the limit and the
-    # reader are taken here, and the answer is serialised here rather than validated again.
+async def public_lookup(request: Request) -> Response:
+    # The busiest route: nothing for FastAPI to solve (docs/performance.md), so the parameters,
+    # the limit and the reader are taken here, and the answer is serialised here rather than
+    # validated again.
+    code, token = _LOOKUP_PARAMETERS.read(request)
     limit_public.hit(request)
     found = await service.public_lookup(
         await hot_reader(request), code, token, get_settings(), utcnow()

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pypdf
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -403,6 +404,25 @@ async def test_public_lookup_masks_and_hides(
     assert wrong.json()["detail"].replace(created["code"], "X") == missing.json()["detail"].replace(
         "NOPE-260101-0001", "X"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "loc", "msg"),
+    [
+        ("X-1", {}, ["query", "token"], "Field required"),
+        ("X-1", {"token": "abc"}, ["query", "token"], "String should have at least 4 characters"),
+        ("X-1", {"token": "a" * 65}, ["query", "token"], "String should have at most 64"),
+        ("X" * 65, {"token": "abcd"}, ["path", "code"], "String should have at most 64"),
+    ],
+)
+async def test_public_lookup_checks_its_parameters_as_fastapi_would(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], loc: list[str], msg: str
+) -> None:
+    """The route reads its parameters itself (the busiest route): same 422, same errors."""
+    resp = await client.get(f"/api/v1/public/dossiers/{path}", params=params)
+    assert resp.status_code == 422, resp.text
+    [error] = resp.json()["errors"]
+    assert error["loc"] == loc and error["msg"].startswith(msg)
 
 
 async def test_public_lookup_is_rate_limited(client: httpx.AsyncClient) -> None:
