@@ -229,12 +229,25 @@ def _render_paragraphs(pdf: FPDF, paragraphs: Sequence[str]) -> None:
         pdf.ln(1.5)
 
 
+# A table row must fit on one page (fpdf2 cannot split a row): a cell of free text (a note,
+# a reason: up to 4,000 characters) is shortened; the full text stays in the history.
+_CELL_MAX_CHARS, _CELL_MAX_LINES = 400, 20
+
+
+def _fit_cell(text: str) -> str:
+    lines = text.split("\n")
+    if len(text) <= _CELL_MAX_CHARS and len(lines) <= _CELL_MAX_LINES:
+        return text
+    kept = "\n".join(lines[:_CELL_MAX_LINES])[:_CELL_MAX_CHARS].rstrip()
+    return f"{kept}… [rút gọn]"
+
+
 def _render_table(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     ncols = max([len(header), *(len(row) for row in rows)])
     if ncols == 0:
         return
     head = [_nfc(cell) for cell in header]
-    body = [[_nfc(cell) for cell in row] for row in rows]
+    body = [[_fit_cell(_nfc(cell)) for cell in row] for row in rows]
     has_head = bool(head)
     grid = ([head] if has_head else []) + body
     grid = [row + [""] * (ncols - len(row)) for row in grid]

@@ -115,8 +115,14 @@ def _header() -> list[str]:
     return ["STT", "Lĩnh vực", *(f"{group} - {name}" for _, group, name in COLUMNS)]
 
 
+def _cell_text(value: str) -> str:
+    """Text a spreadsheet shows as text: one starting like a formula (``= + - @``, tab, CR)
+    gets a leading apostrophe (OWASP CSV injection), since names come from API callers."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _line(index: int | str, row: Form06Row) -> list[Any]:
-    return [index, row.sector_name, *(getattr(row, key) for key, _, _ in COLUMNS)]
+    return [index, _cell_text(row.sector_name), *(getattr(row, key) for key, _, _ in COLUMNS)]
 
 
 def as_csv(rows: list[Form06Row]) -> bytes:
@@ -142,7 +148,7 @@ def as_xlsx(rows: list[Form06Row], first: date, last: date, agency_name: str | N
     last_col = get_column_letter(width)
     sheet.append([FORM])
     sheet.append([TITLE])
-    sheet.append([agency_name or "Tất cả cơ quan"])
+    sheet.append([_cell_text(agency_name or "Tất cả cơ quan")])
     sheet.append([f"Kỳ báo cáo: từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"])
     for line in range(2, 5):
         sheet.merge_cells(f"A{line}:{last_col}{line}")

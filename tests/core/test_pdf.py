@@ -265,3 +265,23 @@ def test_empty_optional_parts(doc: Document) -> None:
     assert data.startswith(b"%PDF")
     text = _pages_text(data)[0]
     _assert_contains(text, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+
+
+def test_a_cell_too_long_for_one_page_is_shortened_not_a_failure() -> None:
+    """Found by probing: a 1,300-character step note (4,000 are allowed) made fpdf2 refuse the
+    row, and the dossier's control sheet answered 500 for good."""
+    note = "ghi chú bước " * 300
+    header = ["Bước", "Người xử lý", "Kết quả", "Ghi chú"]
+    rows = [["1", "canbo", "Đúng hạn", note], ["2", "chuyenvien", "", "dòng\n" * 200]]
+    doc = Document(
+        agency_lines=AGENCY,
+        number_line=None,
+        place_date_line=None,
+        title="Phiếu kiểm soát quá trình giải quyết hồ sơ",
+        subtitle=None,
+        paragraphs=[],
+        fields=[],
+        table=(header, rows),
+    )
+    text = " ".join(_pages_text(render_pdf(doc)))
+    assert "[rút gọn]" in text and "ghi chú bước" in text

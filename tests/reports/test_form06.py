@@ -68,3 +68,22 @@ async def test_json_csv_and_xlsx_hold_the_same_numbers(
 
     bad = await client.get(URL, params={**params, "format": "pdf"}, headers=leader)
     assert bad.status_code == 422
+
+
+def test_names_that_look_like_formulas_stay_text_in_csv_and_xlsx() -> None:
+    """Found by probing: a sector named ``=cmd|'/C calc'!A0`` (procedures are written by API
+    keys) became a live formula in the XLSX and a formula cell in Excel's reading of the CSV."""
+    from datetime import date
+
+    hostile = ["=cmd|'/C calc'!A0", "+SUM(1,1)", "-2+3", "@SUM(A1)", "\tx"]
+    rows = [form06.Form06Row(sector_code=f"s{i}", sector_name=n) for i, n in enumerate(hostile)]
+    names = [line[1] for line in csv.reader(io.StringIO(form06.as_csv(rows).decode("utf-8-sig")))]
+    assert names[1:-1] == [f"'{n}" for n in hostile]
+    book = load_workbook(
+        io.BytesIO(form06.as_xlsx(rows, date(2026, 1, 1), date(2026, 12, 31), "=HYPERLINK(1)"))
+    )
+    sheet = book.active
+    assert sheet is not None
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert cells and all(c.data_type != "f" for c in cells)
+    assert "'=HYPERLINK(1)" in [c.value for c in cells]
