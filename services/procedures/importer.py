@@ -168,6 +168,8 @@ def _process(raw: str, procedure: ProcedureCreate) -> ProcessIn | None:
         process = ProcessIn.model_validate({"steps": json.loads(raw)})
     except json.JSONDecodeError as exc:
         raise ValueError(f"process: not a JSON list of steps ({exc.msg})") from exc
+    except RecursionError as exc:  # thousands of nested brackets
+        raise ValueError("process: nested too deeply to be a list of steps") from exc
     except ValidationError as exc:
         raise ValueError(f"process: {_reason(exc)}") from exc
     errors = _misfit([s.spec() for s in process.steps], procedure)
@@ -181,7 +183,14 @@ def parse_rows(reader: csv.DictReader[str]) -> tuple[list[Row], list[Rejected]]:
     header = reader.fieldnames
     if not header:
         raise ImportFileError("the file is empty: a header row is expected")
-    missing = [c for c in REQUIRED_COLUMNS if c not in {h.strip() for h in header}]
+    names = [h.strip() for h in header]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        # DictReader keeps the last of them: a row would silently take the wrong value.
+        raise ImportFileError(
+            f"column(s) {', '.join(repeated)} appear more than once in the header"
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in set(names)]
     if missing:
         raise ImportFileError(
             f"missing required column(s) {', '.join(missing)}; "
@@ -198,6 +207,10 @@ def parse_rows(reader: csv.DictReader[str]) -> tuple[list[Row], list[Rejected]]:
             reason = None
             if None in raw:
                 reason = "more values than columns (an unquoted comma?)"
+            elif any(v is None for v in raw.values()):
+                reason = f"fewer values than the header's {len(header)} columns"
+            elif any("\x00" in value for value in row.values()):
+                reason = "contains a NUL character"
             elif not row.get("time_limit_value"):
                 reason = "time limit not verified (empty)"
             elif code in first_line:
@@ -235,8 +248,11 @@ def read_catalogue(path: Path) -> tuple[list[Row], list[Rejected]]:
             f"{path} is not UTF-8 text (invalid byte on line {line}); "
             "save the spreadsheet as 'CSV UTF-8'"
         ) from exc
+    # Blank lines before the header are not the header; strict: an unclosed quote is an
+    # error, where the lenient reader swallowed the rows after it into one cell.
+    text = text.lstrip("\r\n")
     try:
-        return parse_rows(csv.DictReader(io.StringIO(text, newline="")))
+        return parse_rows(csv.DictReader(io.StringIO(text, newline=""), strict=True))
     except ImportFileError as exc:
         raise ImportFileError(f"{path}: {exc}") from exc
 

@@ -53,7 +53,9 @@ FeeVnd = Annotated[
         examples=[8000],
     ),
 ]
-TimeLimitValue = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2)]
+# At most 1,000 (the calendar's bound for a due date): a larger limit is no real procedure, and
+# its dossiers' due dates would seed thousands of calendar years.
+TimeLimitValue = Annotated[Decimal, Field(ge=0, le=1000, max_digits=8, decimal_places=2)]
 
 SECTOR_GROUP_DOC = (
     "Nhóm lĩnh vực: land (đất đai), construction (xây dựng), investment (đầu tư, đăng ký kinh "

@@ -21,6 +21,7 @@ from services.procedures.importer import (
     ImportFileError,
     import_procedures,
     parse_rows,
+    read_catalogue,
     sector_slug,
 )
 from services.procedures.models import Procedure
@@ -271,3 +272,36 @@ async def test_process_column_imports_versions_once(
     assert "would no longer fit" in longer.rejected[0].reason
     kept = await session.get(Procedure, "1.000001")
     assert kept is not None and kept.time_limit_value == 3
+
+
+def test_files_that_used_to_crash_or_lose_rows(tmp_path: Path) -> None:
+    """Found by probing the CLI: a NUL or thousands of nested brackets ended in a traceback, an
+    unclosed quote swallowed the rows after it, a repeated column took the wrong value."""
+
+    def read(name: str, text: str) -> tuple[list[str], dict[int, str]]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        good, bad = read_catalogue(path)
+        return [p.procedure.code for p in good], {r.line: r.reason for r in bad}
+
+    good, bad = read(
+        "odd.csv",
+        "\n\n"  # blank lines before the header
+        + HEADER
+        + "\n"
+        + row("1.000001", name_vi="Tên\x00lỗi")
+        + row("1.000002", process="[" * 5000 + "]" * 5000)
+        + "1.000003,Tên,Hộ tịch\n"
+        + row("1.000004", value="1001")
+        + row("1.000005"),
+    )
+    assert good == ["1.000005"]
+    assert bad[2] == "contains a NUL character"
+    assert bad[3] == "process: nested too deeply to be a list of steps"
+    assert bad[4].startswith("fewer values than the header's")
+    assert bad[5].startswith("time_limit_value: Input should be less than or equal to 1000")
+    with pytest.raises(ImportFileError, match="not valid CSV"):
+        unclosed = row("1.000001").rstrip("\n").rsplit(",", 2)[0] + ',"oops,\n'
+        read("quote.csv", HEADER + "\n" + unclosed + row("1.000002"))
+    with pytest.raises(ImportFileError, match="code appear more than once"):
+        read("twice.csv", HEADER + ",code\n")
