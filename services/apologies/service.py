@@ -219,6 +219,12 @@ async def approve(
         raise Conflict(f"apology is {apology.status.value}; it can no longer be approved")
     dossier = await _locked_dossier(session, principal, apology)
     proposed = data.proposed_due_at or apology.proposed_due_at
+    if proposed <= now:
+        # A draft made long after the due date proposes a date already past (due + 3 days).
+        raise Unprocessable(
+            f"proposed_due_at: {as_local(proposed).isoformat()} is not in the future; give the "
+            "new return date"
+        )
     if dossier.due_at is not None and proposed <= dossier.due_at:
         raise Unprocessable(
             f"proposed_due_at: {as_local(proposed).isoformat()} must be after the current due "
@@ -266,12 +272,14 @@ async def send(
         raise Conflict(f"dossier {dossier.code} was already rescheduled once; it cannot be again")
     if dossier.finished_at is not None:
         raise Conflict(f"dossier {dossier.code} is already finished")
-    if dossier.due_at is not None and apology.proposed_due_at <= dossier.due_at:
+    if apology.proposed_due_at <= now or (
+        dossier.due_at is not None and apology.proposed_due_at <= dossier.due_at
+    ):
         # The due date moved after approval: sending would shorten the applicant's promise.
         raise Conflict(
             f"the approved date {as_local(apology.proposed_due_at).isoformat()} is no longer "
-            f"after the due date {as_local(dossier.due_at).isoformat()}; approve the apology "
-            "again with a later proposed_due_at"
+            "after both now and the dossier's due date; approve the apology again with a later "
+            "proposed_due_at"
         )
     previous_due = dossier.due_at
     dossier.original_due_at = dossier.original_due_at or previous_due

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
+from pydantic import AfterValidator
 
 from services.calendar import service
 from services.calendar.schemas import UNIT_DESCRIPTION, CalendarDayIn, CalendarDayOut, DueDateOut
@@ -25,7 +26,19 @@ router = APIRouter(prefix="/api/v1", tags=["calendar"])
 CalendarEditor = Annotated[Principal, allow(Role.LEADER, scope="calendar:write")]
 CalendarReader = Annotated[Principal, allow(*STAFF, scope="dossiers:read")]
 
-DatePath = Annotated[dt.date, Path(description="The date, `YYYY-MM-DD`.", examples=["2026-09-02"])]
+
+def _in_calendar_years(day: dt.date) -> dt.date:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        # 9999-12-31 was stored as 'infinity', in no year the calendar can list.
+        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return day
+
+
+DatePath = Annotated[
+    dt.date,
+    Path(description="The date, `YYYY-MM-DD`.", examples=["2026-09-02"]),
+    AfterValidator(_in_calendar_years),
+]
 
 
 @router.put(

@@ -69,8 +69,14 @@ async def get_kpi_report(
     agency_code: AgencyQuery = None,
     sector_group: GroupQuery = None,
 ) -> KpiReportOut:
-    scope = service.scope_for(
-        principal, period, from_, to, agency_code, sector_group.value if sector_group else None
+    scope = await service.scope_for(
+        session,
+        principal,
+        period,
+        from_,
+        to,
+        agency_code,
+        sector_group.value if sector_group else None,
     )
     results = await kpi.report(session, scope, utcnow(), get_settings())
     return KpiReportOut(
@@ -162,8 +168,14 @@ async def get_form_06(
     sector_group: GroupQuery = None,
     format_: Annotated[Form06Format, Query(alias="format")] = Form06Format.JSON,
 ) -> Response:
-    scope = service.scope_for(
-        principal, period, from_, to, agency_code, sector_group.value if sector_group else None
+    scope = await service.scope_for(
+        session,
+        principal,
+        period,
+        from_,
+        to,
+        agency_code,
+        sector_group.value if sector_group else None,
     )
     rows = await form06.rows(session, scope, utcnow())
     name = f"bieu-06_{scope.first:%Y%m%d}-{scope.last:%Y%m%d}"

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import Forbidden, Unprocessable
 from services.identity import repository as identity_repo
+from services.identity import service as identity_service
 from services.identity.principal import Principal
 from services.reports import kpi
 from services.reports.indicators import BY_KEY
@@ -18,7 +19,8 @@ from services.reports.schemas import TargetOut, TargetsIn, TargetsOut
 from services.reports.scope import ReportScope
 
 
-def scope_for(
+async def scope_for(
+    session: AsyncSession,
     principal: Principal,
     period: str | None,
     first: date | None,
@@ -38,6 +40,9 @@ def scope_for(
         if agency_code is not None and agency_code != principal.agency_code:
             raise Forbidden("You can only report on your own agency")
         agency_code = principal.agency_code
+    elif agency_code is not None:
+        # An unknown agency would report all zeros, as if it had received nothing.
+        await identity_service.require_agency(session, agency_code)
     return ReportScope(start, end, agency_code, sector_group)
 
 

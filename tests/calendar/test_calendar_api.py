@@ -102,7 +102,9 @@ async def test_put_rejects_bad_body(
     assert assert_problem(resp, 422)["errors"]
 
 
-@pytest.mark.parametrize("path", ["2026-02-30", "not-a-date", "20260302"])
+@pytest.mark.parametrize(
+    "path", ["2026-02-30", "not-a-date", "20260302", "9999-12-31", "0001-01-01", "1899-12-31"]
+)
 async def test_invalid_date_path_is_422(
     client: httpx.AsyncClient, login: LoginFn, path: str
 ) -> None:

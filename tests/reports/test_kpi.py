@@ -118,6 +118,14 @@ async def test_api_shape_authorization_and_targets(
         URL, params={"period": "2026-Q1", "agency_code": OTHER_AGENCY}, headers=viewer
     )
     assert other.status_code == 403
+    # An admin asking for an agency that does not exist: not all zeros, a 422.
+    for path in (URL, "/api/v1/reports/form-06"):
+        unknown = await client.get(
+            path,
+            params={"period": "2026-Q1", "agency_code": "000.99.99.H99"},
+            headers=await login("admin"),
+        )
+        assert unknown.status_code == 422 and "does not exist" in unknown.json()["detail"]
     admin = await login("admin")
     resp = await client.get(
         URL, params={"period": "2026-Q1", "agency_code": OTHER_AGENCY}, headers=admin
