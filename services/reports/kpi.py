@@ -150,7 +150,8 @@ def _dossier_sql(scope: ReportScope) -> str:
                        FILTER (WHERE f AND time_limit_unit = 'working_hours'), 0)
             + coalesce(sum({legal_other}) FILTER (WHERE f AND NOT {by_limit}), 0)
             AS legal_hours,
-        min(received_at) FILTER (WHERE f) AS first_received
+        min(received_at) FILTER (WHERE f) AS first_received,
+        max({first_due}) FILTER (WHERE f AND NOT {by_limit}) AS last_due
     FROM d
     """  # noqa: S608
 
@@ -186,9 +187,15 @@ async def _dossier_counts(
         await session.execute(text("SET LOCAL jit = off"))
         row = (await session.execute(_dossier_statement(scope), params)).mappings().one()
         first_received: datetime | None = row["first_received"]
-        # A resolved dossier received before the window: widen it once to cover it.
+        last_due: datetime | None = row["last_due"]
+        # A resolved dossier received before the window, or due after it (a long calendar-day
+        # limit): widen the window once to cover it, else its legal time would count as none.
+        widened = False
         if first_received is not None and as_local(first_received).date() < start:
-            start = first_received.date() - timedelta(days=1)
+            start, widened = first_received.date() - timedelta(days=1), True
+        if last_due is not None and as_local(last_due).date() >= end:
+            end, widened = as_local(last_due).date() + timedelta(days=1), True
+        if widened:
             continue
         return dict(row)
 

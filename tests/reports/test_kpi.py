@@ -205,3 +205,32 @@ async def test_working_time_in_sql_matches_the_calendar_module(
     assert calendar.working_time_between(at(2, 12), at(2, 24)) == timedelta(hours=24)
     assert abs(result.numerator - Decimal(expected.total_seconds()) / 3600) < Decimal("1e-6")
     assert result.denominator == 48
+
+
+async def test_a_legal_time_ending_long_after_the_period_still_counts(
+    session: AsyncSession, procedures: Any
+) -> None:
+    """Found by probing: a 600-calendar-day procedure resolved in the period is due more than
+    400 days after it, past the report's calendar window; its used time counted, its legal
+    time did not (denominator 0, value null)."""
+    from services.calendar import service as calendar_service
+    from services.calendar.workingtime import TimeUnit
+    from tests.reports.data import at, dossier
+
+    session.add(
+        dossier(
+            "L1",
+            time_limit_value=Decimal(600),
+            time_limit_unit=TimeUnit.CALENDAR_DAYS,
+            received_at=at(3, 2),
+            due_at=at(10, 24, 17, year=2027),
+            finished_at=at(3, 5),
+        )
+    )
+    await session.commit()
+    first, last = parse_period("2026-03")
+    result = (await _report(session, ReportScope(first, last, AGENCY)))["processing_time_ratio"]
+    calendar = await calendar_service.work_calendar(session, at(3, 2).date(), 700)
+    legal = calendar.working_time_between(at(3, 2), at(10, 24, 17, year=2027))
+    assert abs(result.denominator - Decimal(legal.total_seconds()) / 3600) < Decimal("1e-6")
+    assert result.denominator > 2000 and result.value is not None
