@@ -451,6 +451,7 @@ _STEPPING = (
 # agency holds a step: the applicant's withdrawal, a leader's stop, documents or payment
 # arriving at the one-stop desk.
 _HOLDER_ONLY_ACTIONS = frozenset({Action.REQUEST_SUPPLEMENT})
+_ENDING_WORK = frozenset({Action.RESOLVE, Action.RETURN})
 _WHILE_HELD_ELSEWHERE = frozenset(
     {Action.WITHDRAW, Action.STOP, Action.SUPPLEMENT_RECEIVED, Action.PAYMENT_RECEIVED}
 )
@@ -471,6 +472,13 @@ def require_may_act(principal: Principal, dossier: Dossier, action: Action) -> N
         )
     if own and action not in _WHILE_HELD_ELSEWHERE:
         processes.require_holder(principal, dossier)
+    others = sorted(set(dossier.holder_agency_codes or ()) - {principal.agency_code})
+    if action in _ENDING_WORK and others:
+        # Finishing would close the other agencies' parallel steps in our name (domain §4b).
+        raise Conflict(
+            f"dossier {dossier.code}: the step(s) held by {', '.join(others)} are still in "
+            f"progress; they complete them before the dossier can {action.value}"
+        )
 
 
 async def complete_step(

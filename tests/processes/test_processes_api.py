@@ -331,6 +331,19 @@ async def test_parallel_consultation_and_ending_early(
     assert [s["status"] for s in steps] == ["completed", "completed", "completed", "cancelled"]
     assert (await _complete(client, login, "leader", code, 4)).status_code == 409
 
+    # Found by probing: while the other agency's step is open, our agency could resolve and
+    # return the dossier, which completed that step in our officer's name.
+    second = (await _receive(client, login))["code"]
+    assert (await _complete(client, login, "officer", second, 1)).status_code == 200
+    assigned = await client.post(f"{API}/{second}/assign", headers=await login("officer"), json={})
+    assert assigned.status_code == 200, assigned.text
+    ended = await client.post(
+        f"{API}/{second}/resolve",
+        headers=await login("specialist"),
+        json={"outcome": "approved", "result_summary": "x"},
+    )
+    assert ended.status_code == 409 and OTHER_AGENCY in ended.json()["detail"]
+
 
 async def test_late_steps_are_reported_once(
     client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession, clock: Clock
