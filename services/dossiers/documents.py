@@ -7,8 +7,8 @@ from datetime import datetime
 
 from services.core.pdf import Document, render_pdf
 from services.core.vi_format import place_date_line, vn_datetime
-from services.dossiers.models import Dossier
-from services.dossiers.schemas import HistoryOut
+from services.dossiers.models import Dossier, DossierStatus
+from services.dossiers.schemas import STATUS_VI, HistoryOut
 from services.identity.models import Agency
 from services.processes.models import StepResult
 from services.processes.schemas import StepOut
@@ -76,10 +76,40 @@ def _step_row(step: StepOut) -> list[str]:
     ]
 
 
+# The control sheet is a Vietnamese form (Mẫu 05): actions and states by their Vietnamese names.
+ACTION_VI = {
+    "submit": "Nộp hồ sơ trực tuyến",
+    "receive": "Tiếp nhận hồ sơ",
+    "accept": "Tiếp nhận hồ sơ trực tuyến",
+    "refuse": "Từ chối tiếp nhận",
+    "assign": "Chuyển xử lý",
+    "request-supplement": "Yêu cầu bổ sung hồ sơ",
+    "supplement-received": "Nhận hồ sơ bổ sung",
+    "request-payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "payment-received": "Đã thực hiện nghĩa vụ tài chính",
+    "payment-recorded": "Ghi nhận thanh toán trực tuyến",
+    "resolve": "Có kết quả giải quyết",
+    "return": "Trả kết quả",
+    "withdraw": "Công dân rút hồ sơ",
+    "stop": "Dừng xử lý",
+    "apology-sent": "Gửi văn bản xin lỗi, hẹn lại ngày trả",
+    "step-complete": "Hoàn thành bước xử lý",
+}
+
+
+def _status_vi(value: str | None) -> str:
+    if value is None:
+        return "—"
+    try:
+        return STATUS_VI[DossierStatus(value)]
+    except ValueError:
+        return value
+
+
 def _transition_row(i: int, row: HistoryOut) -> list[str]:
     return [
-        f"{i}. {row.action}",
-        f"{row.from_status or '—'} → {row.to_status}",
+        f"{i}. {ACTION_VI.get(row.action, row.action)}",
+        f"{_status_vi(row.from_status)} → {_status_vi(row.to_status)}",
         vn_datetime(row.at),
         f"{row.actor} ({row.actor_agency_code})",
         "",

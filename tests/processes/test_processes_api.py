@@ -380,7 +380,10 @@ async def test_dossiers_without_a_process_work_as_before(
     assert assigned.status_code == 200 and assigned.json()["status"] == "in_progress"
     pdf = await client.get(f"{API}/{created['code']}/control-sheet.pdf", headers=officer)
     text = _pdf_text(pdf.content)
-    assert "PHIẾU KIỂM SOÁT" in text and "assign" in text
+    assert "PHIẾU KIỂM SOÁT" in text and "Chuyển xử lý" in text
+    # A Vietnamese form: no English action or state codes (found by probing).
+    assert "Đã tiếp nhận → Đang xử lý" in " ".join(text.split())
+    assert "assign" not in text and "in_progress" not in text
 
 
 async def test_a_supplement_restarts_the_steps_clock(
