@@ -57,6 +57,9 @@ class User(TimestampMixin, Base):
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     last_login_at: Mapped[datetime | None]
+    # Tokens issued before this are refused: changing a password ends the sessions opened
+    # with the old one.
+    password_changed_at: Mapped[datetime | None]
 
 
 class ApiKey(TimestampMixin, Base):

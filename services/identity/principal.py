@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from services.identity.models import Role
@@ -17,6 +18,8 @@ class Principal:
     agency_code: str
     role: Role | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # A user's tokens issued before this instant (a password change) are no longer accepted.
+    tokens_valid_since: datetime | None = None
 
     @property
     def is_admin(self) -> bool:

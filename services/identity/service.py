@@ -120,9 +120,15 @@ async def principal_from_token(session: AsyncSession, settings: Settings, token:
             name=user.username,
             agency_code=user.agency_code,
             role=user.role,
+            tokens_valid_since=user.password_changed_at,
         )
 
-    return await _principals.get(("user", user_id), load)
+    principal = await _principals.get(("user", user_id), load)
+    since = principal.tokens_valid_since
+    # iat is in whole seconds: a token issued in the second of the change stays valid.
+    if since is not None and int(claims["iat"]) < int(since.timestamp()):
+        raise Unauthorized("Invalid or expired token: the password was changed since")
+    return principal
 
 
 async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
@@ -160,6 +166,7 @@ async def ensure_admin(
     if existing is not None:
         if not security.verify_password(password, existing.password_hash):
             existing.password_hash = security.hash_password(password)
+            existing.password_changed_at = datetime.now(UTC)
         existing.role, existing.is_active = Role.ADMIN, True
         await session.flush()
         return existing, False

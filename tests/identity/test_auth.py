@@ -309,3 +309,43 @@ async def test_every_creating_post_honours_an_idempotency_key(
         text("SELECT count(*) FROM idempotency_records WHERE response::text LIKE '%Mat-khau%'")
     )
     assert password_kept == 0
+
+
+async def test_a_password_change_ends_the_sessions_opened_before_it(
+    client: httpx.AsyncClient, seed: Any, session: AsyncSession
+) -> None:
+    """Found by probing: after `motcua create-admin` reset a password, tokens issued with the
+    old one kept working for their whole lifetime (4 h)."""
+    from services.identity import service as identity_service
+
+    settings = get_settings()
+    admin = await session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    earlier = datetime.now(UTC) - timedelta(minutes=1)
+    old = jwt.encode(
+        {
+            "sub": str(admin.id),
+            "agency": AGENCY,
+            "role": "admin",
+            "iat": earlier,
+            "exp": earlier + timedelta(hours=1),
+            "iss": "motcua",
+        },
+        settings.secret_key.get_secret_value(),
+        algorithm=settings.jwt_algorithm,
+    )
+    bearer = {"Authorization": f"Bearer {old}"}
+    assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 200
+    _, created = await identity_service.ensure_admin(
+        session, "admin", "Doi-mat-khau-2026!", AGENCY, "x"
+    )
+    await session.commit()
+    assert created is False
+    refused = await client.get("/api/v1/auth/me", headers=bearer)
+    assert refused.status_code == 401 and "password was changed" in refused.json()["detail"]
+    fresh = await client.post(
+        "/api/v1/auth/token", data={"username": "admin", "password": "Doi-mat-khau-2026!"}
+    )
+    token = fresh.json()["access_token"]
+    ok = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
