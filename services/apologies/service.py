@@ -201,6 +201,18 @@ async def _locked_dossier(session: AsyncSession, principal: Principal, apology: 
     return dossier
 
 
+def _new_date_problem(proposed: datetime, dossier: Dossier, now: datetime) -> str | None:
+    """Why ``proposed`` cannot be the new return date, if it cannot: it must lie in the future
+    and after the dossier's current due date (a promise is moved later, never earlier). A draft
+    made long after the due date proposes a date already past (due + 3 working days)."""
+    shown = as_local(proposed).isoformat()
+    if proposed <= now:
+        return f"{shown} is not in the future"
+    if dossier.due_at is not None and proposed <= dossier.due_at:
+        return f"{shown} must be after the current due date {as_local(dossier.due_at).isoformat()}"
+    return None
+
+
 async def approve(
     session: AsyncSession,
     principal: Principal,
@@ -219,17 +231,9 @@ async def approve(
         raise Conflict(f"apology is {apology.status.value}; it can no longer be approved")
     dossier = await _locked_dossier(session, principal, apology)
     proposed = data.proposed_due_at or apology.proposed_due_at
-    if proposed <= now:
-        # A draft made long after the due date proposes a date already past (due + 3 days).
-        raise Unprocessable(
-            f"proposed_due_at: {as_local(proposed).isoformat()} is not in the future; give the "
-            "new return date"
-        )
-    if dossier.due_at is not None and proposed <= dossier.due_at:
-        raise Unprocessable(
-            f"proposed_due_at: {as_local(proposed).isoformat()} must be after the current due "
-            f"date {as_local(dossier.due_at).isoformat()}"
-        )
+    problem = _new_date_problem(proposed, dossier, now)
+    if problem is not None:
+        raise Unprocessable(f"proposed_due_at: {problem}")
     local = as_local(proposed)
     # The new date is an appointment to collect the result at the centre (Mẫu 04).
     if not (await calendar_service.work_calendar(session, local.date(), 1)).is_office_time(local):
@@ -237,7 +241,7 @@ async def approve(
             f"proposed_due_at: {local.isoformat()} is not within office hours of a working day"
         )
     apology.reason = data.reason or apology.reason
-    apology.proposed_due_at = data.proposed_due_at or apology.proposed_due_at
+    apology.proposed_due_at = proposed
     apology.body = draft_body(
         await _facts(
             session,
@@ -272,14 +276,11 @@ async def send(
         raise Conflict(f"dossier {dossier.code} was already rescheduled once; it cannot be again")
     if dossier.finished_at is not None:
         raise Conflict(f"dossier {dossier.code} is already finished")
-    if apology.proposed_due_at <= now or (
-        dossier.due_at is not None and apology.proposed_due_at <= dossier.due_at
-    ):
-        # The due date moved after approval: sending would shorten the applicant's promise.
+    problem = _new_date_problem(apology.proposed_due_at, dossier, now)
+    if problem is not None:
+        # Time passed, or the due date moved (a supplement) since approval.
         raise Conflict(
-            f"the approved date {as_local(apology.proposed_due_at).isoformat()} is no longer "
-            "after both now and the dossier's due date; approve the apology again with a later "
-            "proposed_due_at"
+            f"the approved date {problem}; approve the apology again with a later proposed_due_at"
         )
     previous_due = dossier.due_at
     dossier.original_due_at = dossier.original_due_at or previous_due

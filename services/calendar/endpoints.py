@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import AfterValidator
 
 from services.calendar import service
 from services.calendar.schemas import UNIT_DESCRIPTION, CalendarDayIn, CalendarDayOut, DueDateOut
@@ -16,6 +15,7 @@ from services.core.clock import MAX_YEAR, MIN_YEAR
 from services.core.db import SessionDep
 from services.core.errors import error_responses
 from services.core.pagination import Page
+from services.core.types import DateIn
 from services.identity.dependencies import STAFF, CurrentPrincipal, allow
 from services.identity.models import Role
 from services.identity.principal import Principal
@@ -27,18 +27,7 @@ CalendarEditor = Annotated[Principal, allow(Role.LEADER, scope="calendar:write")
 CalendarReader = Annotated[Principal, allow(*STAFF, scope="dossiers:read")]
 
 
-def _in_calendar_years(day: dt.date) -> dt.date:
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        # 9999-12-31 was stored as 'infinity', in no year the calendar can list.
-        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
-    return day
-
-
-DatePath = Annotated[
-    dt.date,
-    Path(description="The date, `YYYY-MM-DD`.", examples=["2026-09-02"]),
-    AfterValidator(_in_calendar_years),
-]
+DatePath = Annotated[DateIn, Path(description="The date, `YYYY-MM-DD`.", examples=["2026-09-02"])]
 
 
 @router.put(

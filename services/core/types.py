@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -30,6 +30,11 @@ def _serialize_local(value: datetime) -> datetime:
     return as_local(value)
 
 
+def _in_years(year: int | None, what: str) -> None:
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{what} out of range: years {MIN_YEAR}–{MAX_YEAR}")
+
+
 def _read_local(value: Any) -> Any:
     # api.md: a naive timestamp is read as Asia/Ho_Chi_Minh.
     if isinstance(value, datetime):
@@ -37,9 +42,13 @@ def _read_local(value: Any) -> Any:
             local = as_local(value)
         except OverflowError:
             local = None
-        if local is None or not MIN_YEAR <= local.year <= MAX_YEAR:
-            raise ValueError(f"timestamp out of range: years {MIN_YEAR}–{MAX_YEAR}")
+        _in_years(local.year if local else None, "timestamp")
         return local
+    return value
+
+
+def _read_date(value: date) -> date:
+    _in_years(value.year, "date")
     return value
 
 
@@ -47,6 +56,8 @@ def _read_local(value: Any) -> Any:
 LocalDateTime = Annotated[datetime, PlainSerializer(_serialize_local, return_type=datetime)]
 # Input timestamps: RFC 3339; a value without offset is local time.
 InstantIn = Annotated[datetime, AfterValidator(_read_local)]
+# Input dates: within the same years (9999-12-31 would be stored as 'infinity').
+DateIn = Annotated[date, AfterValidator(_read_date)]
 
 
 # A bigint primary key in a path: anything else is a 422, not a database error.

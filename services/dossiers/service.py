@@ -29,6 +29,7 @@ from services.dossiers.schemas import (
     AssignIn,
     DossierCreate,
     DossierOut,
+    FeeIn,
     FeeOut,
     HistoryOut,
     PaymentReceivedIn,
@@ -295,6 +296,9 @@ async def create(
         else DossierStatus.RECEIVED
     )
     applicant = data.applicant
+    # The procedure's fee when the request names none (domain.md §2: the terms are
+    # snapshotted), so that the dossier counts as payable in the online-payment rate.
+    fee = data.fee or (FeeIn(amount_vnd=procedure.fee_vnd) if procedure.fee_vnd else None)
     dossier = Dossier(
         status=status,
         channel=data.channel,
@@ -322,11 +326,9 @@ async def create(
         received_at=at if status is DossierStatus.RECEIVED else None,
         digitized=data.digitized,
         reused_data=data.reused_data,
-        # The procedure's fee when the request names none (domain.md §2: the terms are
-        # snapshotted), so that the dossier counts as payable in the online-payment rate.
-        fee_amount_vnd=data.fee.amount_vnd if data.fee else procedure.fee_vnd or None,
-        fee_paid_online=data.fee.paid_online if data.fee else False if procedure.fee_vnd else None,
-        fee_paid_at=at if data.fee and data.fee.paid_online else None,
+        fee_amount_vnd=fee.amount_vnd if fee else None,
+        fee_paid_online=fee.paid_online if fee else None,
+        fee_paid_at=at if fee and fee.paid_online else None,
         due_basis={},
         original_due_at=None,
         due_at=None,
@@ -473,7 +475,7 @@ def require_may_act(principal: Principal, dossier: Dossier, action: Action) -> N
     if own and action not in _WHILE_HELD_ELSEWHERE:
         processes.require_holder(principal, dossier)
     others = sorted(set(dossier.holder_agency_codes or ()) - {principal.agency_code})
-    if action in _ENDING_WORK and others:
+    if others and action in _ENDING_WORK:
         # Finishing would close the other agencies' parallel steps in our name (domain §4b).
         raise Conflict(
             f"dossier {dossier.code}: the step(s) held by {', '.join(others)} are still in "

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import security
 from services.core.cache import TTLCache, clear_all
+from services.core.clock import utcnow
 from services.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from services.core.settings import Settings
 from services.identity import repository
@@ -69,7 +69,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     ok = security.verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
         raise Unauthorized("Incorrect username or password")
-    user.last_login_at = datetime.now(UTC)
+    user.last_login_at = utcnow()
     return user
 
 
@@ -166,7 +166,7 @@ async def ensure_admin(
     if existing is not None:
         if not security.verify_password(password, existing.password_hash):
             existing.password_hash = security.hash_password(password)
-            existing.password_changed_at = datetime.now(UTC)
+            existing.password_changed_at = utcnow()
         existing.role, existing.is_active = Role.ADMIN, True
         await session.flush()
         return existing, False
