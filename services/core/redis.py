@@ -132,7 +132,8 @@ class SharedCounts:
             count, ends = 0, now + window_seconds
         pending = self._pending.get(key, 0)
         if count + pending >= limit:
-            retry_after = max(math.ceil(ends - now), 1)
+            # Capped: ``now + window - now`` may round to a hair above the window.
+            retry_after = min(max(math.ceil(ends - now), 1), window_seconds)
             raise TooManyRequests(
                 f"Too many requests; retry in {retry_after} s.",
                 headers={"Retry-After": str(retry_after)},

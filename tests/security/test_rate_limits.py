@@ -91,6 +91,21 @@ async def test_shared_counts_are_exact_in_one_process_and_reach_redis_in_batches
     assert 0 < await redis.pttl("motcua:rl:probe:a") <= 60_000
 
 
+async def test_retry_after_never_exceeds_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.core import redis as core_redis
+    from services.core.errors import TooManyRequests
+
+    # At this clock reading ``now + 60 - now`` is 60.00000000000x: Retry-After was 61.
+    assert 1000.1507 + 60 - 1000.1507 > 60
+    monkeypatch.setattr(core_redis.time, "monotonic", lambda: 1000.1507)
+    counts = core_redis.SharedCounts(flush_seconds=60)
+    counts.hit("probe:r", 1, 60)
+    with pytest.raises(TooManyRequests) as refused:
+        counts.hit("probe:r", 1, 60)
+    assert refused.value.headers["Retry-After"] == "60"
+    counts.reset()
+
+
 async def test_shared_counts_see_other_processes_after_a_flush() -> None:
     from services.core import redis as core_redis
     from services.core.errors import TooManyRequests
