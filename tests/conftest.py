@@ -145,11 +145,18 @@ def install_overrides(application: Any, sessionmaker: async_sessionmaker[AsyncSe
                 await s.commit()
 
     class TransactionReader:
-        # Reads must see the test's uncommitted rows: the driver connection of its transaction.
+        # Statements must see, and roll back with, the test's rows: the driver connection of
+        # its transaction, in a savepoint released as the pool's statements commit.
         async def fetchrow(self, sql: str, *args: Any) -> Any:
+            rows = await self.fetch(sql, *args)
+            return rows[0] if rows else None
+
+        async def fetch(self, sql: str, *args: Any) -> Any:
             async with sessionmaker() as s:
                 raw = await (await s.connection()).get_raw_connection()
-                return await raw.driver_connection.fetchrow(sql, *args)
+                rows = await raw.driver_connection.fetch(sql, *args)
+                await s.commit()
+                return rows
 
     async def hot_reader_override() -> Any:
         return TransactionReader()

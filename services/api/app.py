@@ -68,14 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else {"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
-    # Routes are matched in order: the citizens' lookup, the busiest route, comes first.
+    # Routes are matched in order, each included router trying all its routes: the busiest
+    # come first, the citizens' lookup, then the dossiers (receptions).
     app.include_router(public_dossiers_router)
+    app.include_router(dossiers_router)
     app.include_router(ops.router)
     app.include_router(identity_router)
     app.include_router(calendar_router)
     app.include_router(procedures_router)
     app.include_router(processes_router)
-    app.include_router(dossiers_router)
     app.include_router(apologies_router)
     app.include_router(inbound_router)
     app.include_router(webhooks_router)

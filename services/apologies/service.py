@@ -140,11 +140,7 @@ async def scan_batch(session: AsyncSession, now: datetime, settings: Settings) -
                 "dossier.overdue",
                 dossier.code,
                 (dossier.receiving_agency_code, dossier.resolving_agency_code),
-                {
-                    "dossier": dossier_service.to_out(dossier, now).model_dump(
-                        mode="json", exclude={"lookup_token"}
-                    )
-                },
+                {"dossier": dossier_service.dossier_json(dossier, now)},
             )
     if drafts:
         inserted = await session.execute(
@@ -323,9 +319,7 @@ async def send(
             subject=dossier.code,
             agency_codes=sorted({dossier.receiving_agency_code, dossier.resolving_agency_code}),
             payload={
-                "dossier": dossier_service.to_out(dossier, now).model_dump(
-                    mode="json", exclude={"lookup_token"}
-                ),
+                "dossier": dossier_service.dossier_json(dossier, now),
                 "apology_id": str(apology.id),
             },
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Protocol
@@ -106,21 +106,40 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def _no_reset(connection: asyncpg.Connection) -> None:
-    """The hot pool's connections only run single SELECTs: nothing to reset between uses
-    (asyncpg still rolls back an open transaction), which saves the default reset query's
-    round trip on every release."""
+    """The hot pool's connections only run single statements, which set no session state:
+    nothing to reset between uses (asyncpg still rolls back an open transaction), which saves
+    the default reset query's round trip on every release."""
 
 
 class RowReader(Protocol):
-    """Anything that reads one row by plain SQL with ``$n`` parameters (an asyncpg pool or
-    connection, or ``HotReader``)."""
+    """Anything that runs plain SQL with ``$n`` parameters (an asyncpg pool or connection,
+    ``HotReader``, ``SessionRows``). Rows are read by position."""
 
-    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Any: ...
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Any]: ...
+
+
+class SessionRows:
+    """Plain SQL inside a session's transaction: it sees, and commits or rolls back with, what
+    the session has written."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Any]:
+        connection = await self.session.connection()
+        return (await connection.exec_driver_sql(sql, args)).all()
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
 
 
 class HotReader:
-    """Single-row reads on the driver's own pool, for the one path where the ORM's and the
-    engine pool's per-request cost dominated (the citizens' lookup, docs/performance.md).
+    """Plain statements on the driver's own pool, each in its own transaction, for the paths
+    where the ORM's and the engine pool's per-request cost dominated (the citizens' lookup,
+    the numbering of receptions; docs/performance.md).
 
     One pool per event loop, opened on first use. Tests replace the dependency with a reader
     on their own connection (``fetchrow`` is all a reader needs).
@@ -139,6 +158,15 @@ class HotReader:
         # PgBouncer in transaction mode: prepare and execute must share a server.
         async with self.pool.acquire() as conn, conn.transaction():
             return await conn.fetchrow(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record]
+        if not self.in_transaction:
+            rows = await self.pool.fetch(sql, *args)
+            return rows
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(sql, *args)
+            return rows
 
     @classmethod
     async def for_this_loop(cls) -> HotReader:

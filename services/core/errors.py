@@ -112,8 +112,10 @@ def _loc(loc: Any) -> list[str | int]:
 _UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    orig = exc.orig
+def _sqlstate(exc: Exception) -> str | None:
+    """The SQLSTATE of a driver error, whether SQLAlchemy wrapped it or the driver's own pool
+    (``HotReader``) raised it."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
     if orig is None:
         return None
     state = getattr(orig, "sqlstate", None) or getattr(orig.__cause__, "sqlstate", None)
@@ -184,7 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and _sqlstate(exc) in _UNSTORABLE_TEXT:
+        if _sqlstate(exc) in _UNSTORABLE_TEXT:
             # PostgreSQL text cannot hold U+0000: the caller's input, not a server error.
             detail = "Text may not contain the NUL character (U+0000)"
             return problem_response(
@@ -195,7 +197,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 slug="validation-error",
                 errors=errors_from_detail(detail),
             )
-        if (
+        if isinstance(exc, asyncpg_errors.PostgresError) or (
             isinstance(exc, DBAPIError)
             and not exc.connection_invalidated
             and not isinstance(exc, OperationalError | InterfaceError)
@@ -229,6 +231,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DBAPIError, database_down)
+    # The same errors raised by the driver's own pool (HotReader), which SQLAlchemy does not wrap.
+    app.add_exception_handler(asyncpg_errors.PostgresError, database_down)
     # Raised while connecting, which SQLAlchemy does not wrap: PostgreSQL shutting down or
     # starting up (57P0x) or the connection lost (08xxx). Found by the restart drill.
     app.add_exception_handler(asyncpg_errors.OperatorInterventionError, connection_refused)

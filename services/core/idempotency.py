@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.clock import utcnow
-from services.core.db import get_sessionmaker
+from services.core.db import RowReader, get_sessionmaker
 from services.core.errors import Conflict, Unprocessable
 from services.core.models import Base, TimestampMixin
 from services.core.settings import get_settings
@@ -61,15 +61,41 @@ async def lock_key(session: AsyncSession, principal: str, key: str) -> None:
     )
 
 
+IDEMPOTENCY_PRIMARY_KEY = "pk_idempotency_records"
+
+
+def _same_request(request_hash: str, fingerprint: str) -> None:
+    if request_hash != fingerprint:
+        raise Unprocessable(
+            "Idempotency-Key was already used with a different request body; use a new key"
+        )
+
+
 async def replay(
     session: AsyncSession, principal: str, key: str, fingerprint: str
 ) -> IdempotencyRecord | None:
     record = await session.get(IdempotencyRecord, (principal, key))
-    if record is not None and record.request_hash != fingerprint:
-        raise Unprocessable(
-            "Idempotency-Key was already used with a different request body; use a new key"
-        )
+    if record is not None:
+        _same_request(record.request_hash, fingerprint)
     return record
+
+
+async def stored_answer(
+    rows: RowReader, principal: str, key: str, fingerprint: str
+) -> dict[str, Any] | None:
+    """``replay`` in plain SQL, for the receptions, whose answers are stored by the numbering
+    statement itself (``dossiers.repository.insert_numbered``)."""
+    row = await rows.fetchrow(
+        "SELECT request_hash, response::text FROM idempotency_records "
+        "WHERE principal = $1 AND key = $2",
+        principal,
+        key,
+    )
+    if row is None:
+        return None
+    _same_request(row[0], fingerprint)
+    answer: dict[str, Any] = json.loads(row[1])
+    return answer
 
 
 async def remember(

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.core.clock import utcnow
 from services.core.db import SessionDep, hot_reader
 from services.core.errors import Conflict, error_responses
-from services.core.idempotency import IdempotencyKey, once
+from services.core.idempotency import IdempotencyKey
 from services.core.pagination import (
     CursorQuery,
     LimitQuery,
@@ -81,22 +81,20 @@ def _etag(version: int) -> dict[str, str]:
     responses=error_responses(401, 403, 409, 422),
 )
 async def create_dossier(
+    request: Request,
     data: DossierCreate,
     session: SessionDep,
     principal: Receiver,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    async def produce() -> dict[str, Any]:
-        now = utcnow()
-        dossier, token = await service.create(session, principal, data, now, get_settings())
-        return service.to_out(dossier, now, token).model_dump(mode="json")
-
-    body, _ = await once(
+    body = await service.receive(
         session,
-        principal.caller,
+        await hot_reader(request),
+        principal,
+        data,
+        utcnow(),
+        get_settings(),
         idempotency_key,
-        data.model_dump(mode="json"),
-        produce,
     )
     return JSONResponse(body, status_code=201, headers=_etag(body["version"]))
 
@@ -138,7 +136,7 @@ async def list_dossiers(
         session, principal, filters, after[0] if after else None, limit, now
     )
     next_cursor = encode_cursor([rows[-1].id]) if len(rows) == limit else None
-    return Page(items=[service.to_out(d, now) for d in rows], next_cursor=next_cursor)
+    return Page(items=[service.dossier_json(d, now) for d in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -152,10 +150,10 @@ async def list_dossiers(
 )
 async def get_dossier(
     code: str, session: SessionDep, principal: Reader, response: Response
-) -> DossierOut:
+) -> dict[str, Any]:
     dossier = await service.get_or_404(session, principal, code)
     response.headers.update(_etag(dossier.version))
-    return service.to_out(dossier, utcnow())
+    return service.dossier_json(dossier, utcnow())
 
 
 @router.get(
@@ -206,13 +204,13 @@ async def complete_step(
     response: Response,
     body: Annotated[NoteIn | None, Body()] = None,
     if_match: IfMatch = None,
-) -> DossierOut:
+) -> dict[str, Any]:
     dossier = await service.get_or_404(session, principal, code, for_update=True)
     now = utcnow()
     note = body.note if body else None
     await service.complete_step(session, principal, dossier, n, note, now, if_match)
     response.headers.update(_etag(dossier.version))
-    return service.to_out(dossier, now)
+    return service.dossier_json(dossier, now)
 
 
 @router.get(
@@ -336,7 +334,7 @@ def _action_route(action: Action, model: type[BaseModel], summary: str, text: st
         response: Response,
         body: Annotated[Any, Body()] = None,
         if_match: IfMatch = None,
-    ) -> DossierOut:
+    ) -> dict[str, Any]:
         dossier = await service.get_or_404(session, principal, code, for_update=True)
         service.require_may_act(principal, dossier, action)
         now = utcnow()
@@ -344,7 +342,7 @@ def _action_route(action: Action, model: type[BaseModel], summary: str, text: st
             session, principal, dossier, action, body, now, get_settings(), if_match
         )
         response.headers.update(_etag(dossier.version))
-        return service.to_out(dossier, now)
+        return service.dossier_json(dossier, now)
 
     # Actions with only an optional note accept an empty body.
     with_body(act, model, optional=model is NoteIn)

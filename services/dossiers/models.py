@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -207,3 +208,9 @@ class DossierHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     at: Mapped[datetime]
+
+
+# A dossier's values: its entity, or, while it is being received, the same attributes on a
+# plain object (the entity cost more to build than the rest of a reception; its row is written
+# by plain SQL, repository.insert_numbered).
+DossierValues = Dossier | SimpleNamespace

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
-    Table,
-    Text,
-    bindparam,
     false,
     func,
     or_,
     select,
-    text,
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
 from services.core.db import RowReader
 from services.core.privacy import fold
 from services.dossiers.models import Dossier, DossierHistory
 from services.dossiers.schemas import ListFilters
 from services.identity.principal import Principal
-from services.outbox import doorbell
-from services.outbox.models import OutboxEvent
+from services.processes.models import DossierStep
 
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:
@@ -85,7 +77,8 @@ _PUBLIC_VIEW_SQL = f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM dossiers WHERE code
 
 
 async def public_view(reader: RowReader, code: str) -> Mapping[str, Any] | None:
-    return await reader.fetchrow(_PUBLIC_VIEW_SQL, code)
+    row: Mapping[str, Any] | None = await reader.fetchrow(_PUBLIC_VIEW_SQL, code)
+    return row
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -130,84 +123,95 @@ async def list_visible(
     return list(await session.scalars(stmt))
 
 
-def _insert_numbered_statement() -> TextClause:
-    """Built once, as text: SQLAlchemy cannot cache the compiled form of an ON CONFLICT
-    statement, and compiling this one on every reception cost more than the database work."""
-    dossiers = typing.cast(Table, Dossier.__table__)
-    history = typing.cast(Table, DossierHistory.__table__)
-    events = typing.cast(Table, OutboxEvent.__table__)
-    columns = [c for c in dossiers.columns if c.key not in ("id", "code")]
-    history_columns = [c for c in history.columns if c.key not in ("id", "dossier_id")]
-    binds = [bindparam(c.key, type_=c.type) for c in columns]
-    binds += [bindparam(f"h_{c.key}", type_=c.type) for c in history_columns]
-    binds += [
-        bindparam("e_event_type", type_=events.c.event_type.type),
-        bindparam("e_agency_codes", type_=events.c.agency_codes.type),
-        bindparam("e_payload", type_=events.c.payload.type),
-        bindparam("code_prefix", type_=Text()),
-        bindparam("day", type_=Date()),
-    ]
-    # NNNN, with more digits once the day passes 9999 (lpad would truncate them).
-    # Only column names of our own tables are interpolated; every value is a bound parameter.
-    sql = f"""
-    WITH seq AS (
-        INSERT INTO dossier_code_counters (agency_code, day, last_value)
-        VALUES (:receiving_agency_code, :day, 1)
+def _columns(table: Any, *skip: str) -> list[str]:
+    return [c.key for c in table.__table__.columns if c.key not in skip]
+
+
+DOSSIER_COLUMNS = _columns(Dossier, "id", "code")
+HISTORY_COLUMNS = _columns(DossierHistory, "id", "dossier_id")
+STEP_COLUMNS = _columns(DossierStep, "id", "dossier_id")
+
+
+def _insert_numbered_sql() -> str:
+    """One statement for a group of receptions of one agency-day: the counter moves by the
+    group's size, and each dossier, its first history row, its steps, its outbox event and its
+    ``Idempotency-Key`` answer are written with their code. ``$1`` is a JSON array with one
+    document per reception (``Reception.document``); the rows are read with
+    ``jsonb_populate_record``, so each value takes its column's type.
+
+    Only column names of our own tables are interpolated; every value is a bound parameter.
+    """
+
+    def picked(alias: str, columns: list[str]) -> str:
+        return ", ".join(f"{alias}.{c}" for c in columns)
+
+    return f"""
+    WITH batch AS (
+        SELECT n, doc FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(doc, n)
+    ), seq AS (
+        INSERT INTO dossier_code_counters AS c (agency_code, day, last_value)
+        VALUES ($2, $3, $4)
         ON CONFLICT (agency_code, day)
-        DO UPDATE SET last_value = dossier_code_counters.last_value + 1
-        RETURNING last_value
+        DO UPDATE SET last_value = c.last_value + EXCLUDED.last_value
+        RETURNING last_value - $4 AS base
+    ), numbered AS (
+        -- NNNN, with more digits once the day passes 9999 (lpad would truncate them).
+        SELECT n, doc, $5 || CASE WHEN base + n < 10000 THEN lpad((base + n)::text, 4, '0')
+                                  ELSE (base + n)::text END AS code
+        FROM batch, seq
     ), inserted AS (
-        INSERT INTO dossiers ({", ".join(c.key for c in columns)}, code)
-        SELECT {", ".join(f":{c.key}" for c in columns)},
-               :code_prefix || CASE WHEN last_value < 10000
-                                    THEN lpad(last_value::text, 4, '0')
-                                    ELSE last_value::text END
-        FROM seq
+        INSERT INTO dossiers ({", ".join(DOSSIER_COLUMNS)}, code)
+        SELECT {picked("d", DOSSIER_COLUMNS)}, numbered.code
+        FROM numbered, jsonb_populate_record(NULL::dossiers, numbered.doc -> 'dossier') AS d
         RETURNING id, code
+    ), mine AS (
+        SELECT numbered.n, numbered.doc, inserted.id, inserted.code
+        FROM inserted JOIN numbered USING (code)
     ), history AS (
-        INSERT INTO dossier_history ({", ".join(c.key for c in history_columns)}, dossier_id)
-        SELECT {", ".join(f":h_{c.key}" for c in history_columns)}, id FROM inserted
+        INSERT INTO dossier_history ({", ".join(HISTORY_COLUMNS)}, dossier_id)
+        SELECT {picked("h", HISTORY_COLUMNS)}, mine.id
+        FROM mine, jsonb_populate_record(NULL::dossier_history, mine.doc -> 'history') AS h
+    ), steps AS (
+        INSERT INTO dossier_steps ({", ".join(STEP_COLUMNS)}, dossier_id)
+        SELECT {picked("s", STEP_COLUMNS)}, mine.id
+        FROM mine, jsonb_populate_recordset(NULL::dossier_steps, mine.doc -> 'steps') AS s
     ), event AS (
         INSERT INTO outbox_events (event_type, agency_codes, subject, payload)
-        SELECT :e_event_type, :e_agency_codes, code,
-               jsonb_set(:e_payload, '{{dossier,code}}', to_jsonb(code))
-        FROM inserted
+        SELECT e.event_type, e.agency_codes, mine.code,
+               jsonb_set(e.payload, '{{dossier,code}}', to_jsonb(mine.code))
+        FROM mine, jsonb_populate_record(NULL::outbox_events, mine.doc -> 'event') AS e
+    ), remembered AS (
+        INSERT INTO idempotency_records (principal, key, request_hash, status_code, response)
+        SELECT i.principal, i.key, i.request_hash, i.status_code,
+               jsonb_set(i.response, '{{code}}', to_jsonb(mine.code))
+        FROM (SELECT * FROM mine WHERE doc ? 'idempotency') AS mine,
+             jsonb_populate_record(NULL::idempotency_records, mine.doc -> 'idempotency') AS i
     )
-    SELECT id, code FROM inserted
+    SELECT n, id, code FROM mine ORDER BY n
     """  # noqa: S608
-    return text(sql).bindparams(*binds)
 
 
-_INSERT_NUMBERED = _insert_numbered_statement()
-_DOSSIER_COLUMNS = [c.key for c in Dossier.__table__.columns if c.key not in ("id", "code")]
+_INSERT_NUMBERED = _insert_numbered_sql()
 
 
 async def insert_numbered(
-    session: AsyncSession,
-    dossier: Dossier,
-    code_prefix: str,
-    day: date,
-    history: dict[str, Any],
-    event: dict[str, Any],
-) -> tuple[int, str]:
-    """Numbers and inserts a new dossier, its first history row and its outbox event in one
-    statement, returning (id, code).
+    rows: RowReader, agency_code: str, day: date, code_prefix: str, documents: Sequence[str]
+) -> list[tuple[int, str]]:
+    """Numbers and writes the receptions of one agency-day (JSON documents, see the
+    statement), returning (id, code) of each in order, in one statement.
 
     The counter row of the agency's day stays locked until the transaction ends, so every
     round trip after taking it delays the next reception of that agency: here there are none.
     """
-    params: dict[str, Any] = {key: getattr(dossier, key) for key in _DOSSIER_COLUMNS}
-    params.update({f"h_{k}": v for k, v in history.items()})
-    params.update(
-        e_event_type=event["event_type"],
-        e_agency_codes=event["agency_codes"],
-        e_payload=event["payload"],
-        code_prefix=code_prefix,
-        day=day,
+    found = await rows.fetch(
+        _INSERT_NUMBERED,
+        f"[{','.join(documents)}]",
+        agency_code,
+        day,
+        len(documents),
+        code_prefix,
     )
-    row = (await session.execute(_INSERT_NUMBERED, params)).one()
-    doorbell.mark_written(session.sync_session)  # its outbox row is plain SQL
-    return int(row.id), str(row.code)
+    return [(int(row[1]), str(row[2])) for row in found]
 
 
 async def history(session: AsyncSession, dossier_id: int) -> list[DossierHistory]:

@@ -4,33 +4,45 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
+import orjson
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from services.calendar import service as calendar_service
 from services.calendar.workingtime import TimeUnit, WorkCalendar
 from services.core.cache import TTLCache
 from services.core.clock import as_local
-from services.core.db import RowReader
+from services.core.db import RowReader, SessionRows
 from services.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from services.core.idempotency import (
+    IDEMPOTENCY_PRIMARY_KEY,
+    request_fingerprint,
+    stored_answer,
+)
 from services.core.privacy import fold, mask_name
 from services.core.security import lookup_token
 from services.core.settings import Settings
-from services.dossiers import repository
-from services.dossiers.models import Channel, Dossier, DossierHistory, DossierStatus, PortalSync
+from services.dossiers import numbering, repository
+from services.dossiers.models import (
+    Channel,
+    Dossier,
+    DossierHistory,
+    DossierStatus,
+    DossierValues,
+    PortalSync,
+)
 from services.dossiers.schemas import (
     STATUS_VI,
-    ApplicantOut,
     AssignIn,
     DossierCreate,
-    DossierOut,
     FeeIn,
-    FeeOut,
     HistoryOut,
     PaymentReceivedIn,
     PaymentRequestIn,
@@ -51,12 +63,14 @@ from services.dossiers.workflow import (
 from services.identity import repository as identity_repo
 from services.identity import service as identity_service
 from services.identity.principal import Principal
+from services.outbox import doorbell
 from services.outbox.models import OutboxEvent
 from services.outbox.service import event_values
 from services.procedures.models import SupplementClock
 from services.procedures.service import require_active_procedure
 from services.processes import service as processes
-from services.processes.schemas import CurrentStepOut, StepOut
+from services.processes.models import DossierStep
+from services.processes.schemas import StepOut
 
 IMPORT_SCOPE = "dossiers:import"
 
@@ -65,55 +79,59 @@ def is_overdue(due_at: datetime | None, finished_at: datetime | None, now: datet
     return due_at is not None and (finished_at or now) > due_at
 
 
-def to_out(dossier: Dossier, now: datetime, token: str | None = None) -> DossierOut:
+def dossier_json(dossier: DossierValues, now: datetime) -> dict[str, Any]:
+    """The dossier as its agencies see it (``DossierOut`` as JSON, without the lookup token):
+    the answer of the dossier routes and the snapshot in their events. Built as JSON directly:
+    on the reception path, validating and dumping the model cost more than numbering the
+    dossier (a test checks the result against ``DossierOut``)."""
     fee = None
     if dossier.fee_amount_vnd is not None or dossier.fee_paid_online is not None:
-        fee = FeeOut(
-            amount_vnd=dossier.fee_amount_vnd,
-            paid_online=dossier.fee_paid_online,
-            paid_at=dossier.fee_paid_at,
-        )
-    return DossierOut(
-        code=dossier.code,
-        status=dossier.status,
-        procedure_code=dossier.procedure_code,
-        procedure_name=dossier.procedure_name,
-        sector_group=dossier.sector_group,
-        channel=dossier.channel,
-        applicant=ApplicantOut(
-            full_name=dossier.applicant_full_name,
-            id_number=dossier.applicant_id_number,
-            phone=dossier.applicant_phone,
-            email=dossier.applicant_email,
-            address=dossier.applicant_address,
-            kind=dossier.applicant_kind,
-        ),
-        summary=dossier.summary,
-        receiving_agency_code=dossier.receiving_agency_code,
-        resolving_agency_code=dossier.resolving_agency_code,
-        assignee_username=dossier.assignee_username,
-        submitted_at=dossier.submitted_at,
-        received_at=dossier.received_at,
-        due_at=dossier.due_at,
-        original_due_at=dossier.original_due_at,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
-        is_overdue=is_overdue(dossier.due_at, dossier.finished_at, now),
-        supplement_count=dossier.supplement_count,
-        late_supplement_request=dossier.late_supplement_request,
-        rescheduled=dossier.rescheduled,
-        digitized=dossier.digitized,
-        electronic_result=dossier.electronic_result,
-        reused_data=dossier.reused_data,
-        fee=fee,
-        outcome=dossier.outcome,
-        result_summary=dossier.result_summary,
-        return_method=dossier.return_method,  # type: ignore[arg-type]  # checked on the way in
-        portal_sync=dossier.portal_sync,
-        current_step=CurrentStepOut(**dossier.current_step) if dossier.current_step else None,
-        version=dossier.version,
-        lookup_token=token,
-    )
+        fee = {
+            "amount_vnd": dossier.fee_amount_vnd,
+            "paid_online": dossier.fee_paid_online,
+            "paid_at": _iso(dossier.fee_paid_at),
+        }
+    return {
+        "code": dossier.code,
+        "status": dossier.status,
+        "procedure_code": dossier.procedure_code,
+        "procedure_name": dossier.procedure_name,
+        "sector_group": dossier.sector_group,
+        "channel": dossier.channel,
+        "applicant": {
+            "full_name": dossier.applicant_full_name,
+            "id_number": dossier.applicant_id_number,
+            "phone": dossier.applicant_phone,
+            "email": dossier.applicant_email,
+            "address": dossier.applicant_address,
+            "kind": dossier.applicant_kind,
+        },
+        "summary": dossier.summary,
+        "receiving_agency_code": dossier.receiving_agency_code,
+        "resolving_agency_code": dossier.resolving_agency_code,
+        "assignee_username": dossier.assignee_username,
+        "submitted_at": _iso(dossier.submitted_at),
+        "received_at": _iso(dossier.received_at),
+        "due_at": _iso(dossier.due_at),
+        "original_due_at": _iso(dossier.original_due_at),
+        "finished_at": _iso(dossier.finished_at),
+        "returned_at": _iso(dossier.returned_at),
+        "is_overdue": is_overdue(dossier.due_at, dossier.finished_at, now),
+        "supplement_count": dossier.supplement_count,
+        "late_supplement_request": dossier.late_supplement_request,
+        "rescheduled": dossier.rescheduled,
+        "digitized": dossier.digitized,
+        "electronic_result": dossier.electronic_result,
+        "reused_data": dossier.reused_data,
+        "fee": fee,
+        "outcome": dossier.outcome,
+        "result_summary": dossier.result_summary,
+        "return_method": dossier.return_method,
+        "portal_sync": dossier.portal_sync,
+        # Stored as the API shows it (processes.service._current_step_json).
+        "current_step": dossier.current_step,
+        "version": dossier.version,
+    }
 
 
 def to_public(view: Mapping[str, Any], now: datetime) -> PublicDossierOut:
@@ -143,7 +161,7 @@ async def _calendar(
     )
 
 
-async def _start_clock(session: AsyncSession, dossier: Dossier, start: datetime) -> None:
+async def _start_clock(session: AsyncSession, dossier: DossierValues, start: datetime) -> None:
     """Sets the due date promised on the receipt, with what it was computed from."""
     calendar = await _calendar(session, start, dossier.time_limit_value, dossier.time_limit_unit)
     try:
@@ -162,7 +180,7 @@ async def _start_clock(session: AsyncSession, dossier: Dossier, start: datetime)
 
 
 def _history_values(
-    dossier: Dossier,
+    dossier: DossierValues,
     action: str,
     from_status: DossierStatus | None,
     principal: Principal,
@@ -183,7 +201,7 @@ def _history_values(
 
 
 def _dossier_event(
-    dossier: Dossier,
+    dossier: DossierValues,
     event_type: str,
     now: datetime,
     payload: dict[str, Any],
@@ -199,15 +217,12 @@ def _dossier_event(
             *dossier.holder_agency_codes,
             *also_to,
         ),
-        {
-            "dossier": to_out(dossier, now).model_dump(mode="json", exclude={"lookup_token"}),
-            **payload,
-        },
+        {"dossier": dossier_json(dossier, now), **payload},
     )
 
 
 def _change_event(
-    dossier: Dossier, from_status: DossierStatus | None, action: str, now: datetime
+    dossier: DossierValues, from_status: DossierStatus | None, action: str, now: datetime
 ) -> dict[str, Any]:
     received = dossier.status is DossierStatus.RECEIVED and from_status in (
         None,
@@ -257,18 +272,74 @@ async def _require_agency(session: AsyncSession, code: str, field: str) -> None:
     await _agencies.get(code, load)
 
 
-async def create(
+@dataclass(slots=True)
+class Reception:
+    """A dossier about to be received: the values of its rows but its id and code, which the
+    numbering statement gives it (``repository.insert_numbered``), with or without others of
+    its agency-day (``numbering``)."""
+
+    dossier: SimpleNamespace
+    steps: list[DossierStep]
+    history: dict[str, Any]
+    event: dict[str, Any]
+    # The Idempotency-Key answer to store with it: {principal, key, request_hash, status_code}.
+    idempotency: dict[str, Any] | None = None
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        """``dossier_json`` of the new dossier, also the payload of its event."""
+        snapshot: dict[str, Any] = self.event["payload"]["dossier"]
+        return snapshot
+
+    @property
+    def group(self) -> tuple[str, date]:
+        """Its agency-day: the receptions that share a counter row."""
+        return self.dossier.receiving_agency_code, as_local(self._at).date()
+
+    @property
+    def code_prefix(self) -> str:
+        agency, day = self.group
+        return code_prefix(agency, day.strftime("%y%m%d"))
+
+    @property
+    def _at(self) -> datetime:
+        at: datetime = self.dossier.received_at or self.dossier.submitted_at
+        return at
+
+    def document(self) -> str:
+        """The JSON the numbering statement reads this reception from (orjson: the standard
+        library's encoder took a tenth of a reception's time)."""
+        doc: dict[str, Any] = {
+            "dossier": {key: getattr(self.dossier, key) for key in repository.DOSSIER_COLUMNS},
+            "history": self.history,
+            "event": self.event,
+            "steps": [
+                {key: getattr(step, key) for key in repository.STEP_COLUMNS} for step in self.steps
+            ],
+        }
+        if self.idempotency is not None:
+            doc["idempotency"] = {**self.idempotency, "response": self.snapshot}
+        return orjson.dumps(doc, default=_decimal).decode()
+
+
+def _decimal(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+async def prepare(
     session: AsyncSession,
     principal: Principal,
     data: DossierCreate,
     now: datetime,
-    settings: Settings,
     portal_ref: str | None = None,
     submitted_at: datetime | None = None,
-) -> tuple[Dossier, str]:
-    """Receives (or registers an online filing of) a dossier; returns it with its lookup token.
+) -> Reception:
+    """Checks a reception (or an online filing registered) and computes every value of its rows.
 
-    ``submitted_at``: when an online filing was made elsewhere (the portal), if not now."""
+    ``submitted_at``: when an online filing was made elsewhere (the portal), if not now.
+    ``session`` only reads reference data that the process has not cached."""
     receiving = data.receiving_agency_code or principal.agency_code
     if receiving != principal.agency_code and not principal.is_admin:
         raise Forbidden("You can only receive dossiers for your own agency")
@@ -299,7 +370,7 @@ async def create(
     # The procedure's fee when the request names none (domain.md §2: the terms are
     # snapshotted), so that the dossier counts as payable in the online-payment rate.
     fee = data.fee or (FeeIn(amount_vnd=procedure.fee_vnd) if procedure.fee_vnd else None)
-    dossier = Dossier(
+    dossier = SimpleNamespace(
         status=status,
         channel=data.channel,
         procedure_code=procedure.code,
@@ -349,19 +420,18 @@ async def create(
         version=1,
         created_at=now,
         updated_at=now,
-        code="",
+        code="",  # the numbering statement writes it, into the event's snapshot too
         portal_ref=portal_ref,
         process_id=None,
         holder_agency_codes=[],
         current_step=None,
     )
-    steps = []
+    steps: list[DossierStep] = []
     if status is DossierStatus.RECEIVED:
         await _start_clock(session, dossier, at)
         process = await processes.current_process(session, procedure.code)
         if process is not None:
             steps = await processes.begin(session, dossier, process, at, principal.actor)
-    local_day = as_local(at).date()
     history = _history_values(
         dossier,
         "receive" if status is DossierStatus.RECEIVED else "submit",
@@ -370,20 +440,74 @@ async def create(
         now,
         data={"channel": data.channel.value},
     )
-    dossier.id, dossier.code = await repository.insert_numbered(
-        session,
-        dossier,
-        code_prefix(receiving, local_day.strftime("%y%m%d")),
-        local_day,
-        history,
-        _change_event(dossier, None, "create", now),
+    return Reception(dossier, steps, history, _change_event(dossier, None, "create", now))
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    data: DossierCreate,
+    now: datetime,
+    settings: Settings,
+    portal_ref: str | None = None,
+    submitted_at: datetime | None = None,
+) -> tuple[Dossier, str]:
+    """Receives a dossier in the session's transaction (the portal's filings, commands); returns
+    it with its lookup token. The API's receptions go through ``receive``."""
+    reception = await prepare(session, principal, data, now, portal_ref, submitted_at)
+    agency, day = reception.group
+    [(dossier_id, code)] = await repository.insert_numbered(
+        SessionRows(session), agency, day, reception.code_prefix, [reception.document()]
     )
-    if steps:
-        await processes.insert_steps(session, dossier.id, steps)
-    # Inserted by the statement above: attach it as if loaded, so later changes are updates.
-    make_transient_to_detached(dossier)
-    session.add(dossier)
-    return dossier, lookup_token(settings, dossier.code)
+    doorbell.mark_written(session.sync_session)  # its outbox row is plain SQL
+    dossier = await session.get(Dossier, dossier_id)
+    assert dossier is not None  # written just above, in this transaction
+    return dossier, lookup_token(settings, code)
+
+
+async def receive(
+    session: AsyncSession,
+    rows: RowReader,
+    principal: Principal,
+    data: DossierCreate,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Receives a dossier from the API: numbered and committed on its own, together with the
+    receptions of its agency-day that arrive at the same time (``numbering``). Answers the
+    dossier with its lookup token; a repeated ``idempotency_key`` answers the first reception.
+    """
+    fingerprint = request_fingerprint(data.model_dump(mode="json")) if idempotency_key else ""
+    if idempotency_key is not None:
+        first = await stored_answer(rows, principal.caller, idempotency_key, fingerprint)
+        if first is not None:
+            return _with_token(first, settings)
+    reception = await prepare(session, principal, data, now)
+    if idempotency_key is not None:
+        reception.idempotency = {
+            "principal": principal.caller,
+            "key": idempotency_key,
+            "request_hash": fingerprint,
+            "status_code": 201,
+        }
+    try:
+        _, code = await numbering.receive(rows, reception)
+    except asyncpg.UniqueViolationError as exc:
+        if idempotency_key is None or exc.constraint_name != IDEMPOTENCY_PRIMARY_KEY:
+            raise
+        # The same key, received meanwhile by another request: its answer, as for a repeat.
+        first = await stored_answer(rows, principal.caller, idempotency_key, fingerprint)
+        if first is None:
+            raise
+        return _with_token(first, settings)
+    return _with_token({**reception.snapshot, "code": code}, settings)
+
+
+def _with_token(answer: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The create answer: the dossier and the token printed on its receipt (derived from the
+    code, so that a stored answer need not keep it)."""
+    return {**answer, "lookup_token": lookup_token(settings, answer["code"])}
 
 
 async def get_or_404(

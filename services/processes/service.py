@@ -20,7 +20,7 @@ from services.core.cache import TTLCache
 from services.core.clock import as_local
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.core.pagination import Page, cursor_instant, cursor_int, decode_keyset, encode_cursor
-from services.dossiers.models import Dossier
+from services.dossiers.models import Dossier, DossierValues
 from services.identity import service as identity_service
 from services.identity.models import Role
 from services.identity.principal import Principal
@@ -259,7 +259,7 @@ def _current_step_json(step: DossierStep) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _refresh_holders(dossier: Dossier, steps: list[DossierStep]) -> None:
+def _refresh_holders(dossier: DossierValues, steps: list[DossierStep]) -> None:
     """The dossier's denormalised view of its active steps: who holds it, and where it is."""
     active = sorted((s for s in steps if s.status is StepStatus.ACTIVE), key=lambda s: s.n)
     dossier.holder_agency_codes = sorted({s.agency_code for s in active if s.agency_code})
@@ -279,7 +279,7 @@ async def _set_deadlines(session: AsyncSession, stage: list[DossierStep], start:
 
 async def _start_stage(
     session: AsyncSession,
-    dossier: Dossier,
+    dossier: DossierValues,
     stage: list[DossierStep],
     now: datetime,
     handed_over_by: str,
@@ -294,7 +294,7 @@ async def _start_stage(
 
 async def begin(
     session: AsyncSession,
-    dossier: Dossier,
+    dossier: DossierValues,
     process: CurrentProcess,
     start: datetime,
     handed_over_by: str,

@@ -1,0 +1,97 @@
+"""Numbering in groups: the receptions of one agency-day that arrive together share one
+statement and one commit.
+
+Codes are gap-free per agency and day (domain.md §2), so every reception of an agency-day
+takes the same counter row, whose lock is held until its transaction commits: received one by
+one, an agency's receptions queue there, each paying a statement and a commit's WAL flush. Here
+a process sends the receptions of an agency-day that wait while its previous group is written
+as one statement (``repository.insert_numbered``) in a transaction of its own: under load the
+groups grow, idle a reception goes alone at once. A group commits or rolls back whole, so the
+codes stay gap-free; when it fails, each of its receptions is tried alone, so that one bad
+reception (a repeated ``Idempotency-Key``, text the database refuses) fails only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from services.core.db import RowReader
+from services.dossiers import repository
+from services.outbox import doorbell
+
+if TYPE_CHECKING:
+    from services.dossiers.service import Reception
+
+# A statement's JSON grows with its group; past this, the rest waits for the next statement.
+MAX_GROUP = 64
+
+
+@dataclass
+class _Waiting:
+    reception: Reception
+    document: str
+    answer: asyncio.Future[tuple[int, str]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class ReceptionGroups:
+    def __init__(self) -> None:
+        self._waiting: dict[Hashable, list[_Waiting]] = {}
+        self._writers: dict[Hashable, asyncio.Task[None]] = {}
+
+    async def receive(self, rows: RowReader, reception: Reception) -> tuple[int, str]:
+        """Numbers and writes ``reception`` on ``rows`` (each statement a transaction of its
+        own); returns its (id, code) once committed."""
+        waiting = _Waiting(reception, reception.document())
+        key = (rows, *reception.group)
+        self._waiting.setdefault(key, []).append(waiting)
+        if key not in self._writers:
+            task = asyncio.get_running_loop().create_task(self._write(key, rows))
+            self._writers[key] = task
+        # A client that hangs up cancels only its own wait: the group is written by a task of
+        # its own, and a reception written meanwhile stays received, as after a lost answer.
+        return await waiting.answer
+
+    async def _write(self, key: Hashable, rows: RowReader) -> None:
+        try:
+            while queue := self._waiting.pop(key, None):
+                if len(queue) > MAX_GROUP:
+                    self._waiting[key], queue = queue[MAX_GROUP:], queue[:MAX_GROUP]
+                await self._write_group(rows, queue)
+        except BaseException:
+            for waiting in self._waiting.pop(key, []):
+                waiting.answer.cancel()
+            raise
+        finally:
+            del self._writers[key]
+
+    async def _write_group(self, rows: RowReader, group: list[_Waiting]) -> None:
+        first = group[0].reception
+        agency, day = first.group
+        try:
+            numbered = await repository.insert_numbered(
+                rows, agency, day, first.code_prefix, [w.document for w in group]
+            )
+        except Exception as exc:
+            if len(group) > 1:
+                for waiting in group:
+                    await self._write_group(rows, [waiting])
+            elif not group[0].answer.done():
+                group[0].answer.set_exception(exc)
+            return
+        except BaseException:
+            for waiting in group:
+                waiting.answer.cancel()
+            raise
+        doorbell.ring()  # the outbox rows are committed
+        for waiting, result in zip(group, numbered, strict=True):
+            if not waiting.answer.done():
+                waiting.answer.set_result(result)
+
+
+groups = ReceptionGroups()
+receive = groups.receive
