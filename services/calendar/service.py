@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,13 +43,21 @@ MAX_TIME_LIMIT_VALUE = Decimal(1000)
 
 
 def office_hours(settings: Settings) -> OfficeHours:
-    return OfficeHours(
-        morning_start=settings.office_morning_start,
-        morning_end=settings.office_morning_end,
-        afternoon_start=settings.office_afternoon_start,
-        afternoon_end=settings.office_afternoon_end,
-        same_day_cutoff=settings.same_day_cutoff,
+    return _office_hours(
+        settings.office_morning_start,
+        settings.office_morning_end,
+        settings.office_afternoon_start,
+        settings.office_afternoon_end,
+        settings.same_day_cutoff,
     )
+
+
+@lru_cache(maxsize=8)
+def _office_hours(
+    morning_start: time, morning_end: time, afternoon_start: time, afternoon_end: time, cutoff: time
+) -> OfficeHours:
+    # One object per set of hours: its derived figures are computed once, not per reception.
+    return OfficeHours(morning_start, morning_end, afternoon_start, afternoon_end, cutoff)
 
 
 async def ensure_seeded(session: AsyncSession, years: Iterable[int]) -> None:

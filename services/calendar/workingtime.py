@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -104,18 +105,19 @@ class OfficeHours:
                 " <= afternoon_start < afternoon_end"
             )
 
-    @property
+    # Cached: each reception reads them several times (frozen, so they never change).
+    @cached_property
     def segments(self) -> tuple[tuple[time, time], tuple[time, time]]:
         return (
             (self.morning_start, self.morning_end),
             (self.afternoon_start, self.afternoon_end),
         )
 
-    @property
+    @cached_property
     def day_length(self) -> timedelta:
         return sum((_span(a, b) for a, b in self.segments), _ZERO)
 
-    @property
+    @cached_property
     def hours_per_day(self) -> Decimal:
         """Working hours in one working day (8 with the default hours)."""
         micros = self.day_length // timedelta(microseconds=1)

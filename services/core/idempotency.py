@@ -21,17 +21,21 @@ from services.core.clock import utcnow
 from services.core.db import RowReader, get_sessionmaker
 from services.core.errors import Conflict, Unprocessable
 from services.core.models import Base, TimestampMixin
+from services.core.routing import TextParameter
 from services.core.settings import get_settings
 
 logger = logging.getLogger("motcua.jobs.idempotency")
 PURGE_BATCH = 5000
 
+# The header as a route that reads it itself checks it (routing.reads_itself), and as others
+# declare it.
+IDEMPOTENCY_KEY = TextParameter("header", "Idempotency-Key", 1, 128, required=False)
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=128,
+        alias=IDEMPOTENCY_KEY.name,
+        min_length=IDEMPOTENCY_KEY.min_length,
+        max_length=IDEMPOTENCY_KEY.max_length,
         description="Repeat a create safely: the same key and body answer the first result.",
     ),
 ]

@@ -1,20 +1,20 @@
-"""Numbering in groups: the receptions of one agency-day that arrive together share one
-statement and one commit.
+"""Numbering in groups: the receptions that arrive together share one statement and one
+commit.
 
 Codes are gap-free per agency and day (domain.md §2), so every reception of an agency-day
 takes the same counter row, whose lock is held until its transaction commits: received one by
 one, an agency's receptions queue there, each paying a statement and a commit's WAL flush. Here
-a process sends the receptions of an agency-day that wait while its previous group is written
-as one statement (``repository.insert_numbered``) in a transaction of its own: under load the
-groups grow, idle a reception goes alone at once. A group commits or rolls back whole, so the
-codes stay gap-free; when it fails, each of its receptions is tried alone, so that one bad
-reception (a repeated ``Idempotency-Key``, text the database refuses) fails only itself.
+a process sends the receptions that wait while its previous group is written as one statement
+(``repository.insert_numbered``, whatever their agencies and days) in a transaction of its
+own: under load the groups grow, idle a reception goes alone at once. A group commits or rolls
+back whole, so the codes stay gap-free; when it fails, each of its receptions is tried alone,
+so that one bad reception (a repeated ``Idempotency-Key``, text the database refuses) fails
+only itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,6 @@ MAX_GROUP = 64
 
 @dataclass
 class _Waiting:
-    reception: Reception
     document: str
     answer: asyncio.Future[tuple[int, str]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -39,24 +38,26 @@ class _Waiting:
 
 
 class ReceptionGroups:
+    """The receptions waiting, and the task writing them, per pool (per test transaction in
+    tests: ``hot_reader`` gives each its own)."""
+
     def __init__(self) -> None:
-        self._waiting: dict[Hashable, list[_Waiting]] = {}
-        self._writers: dict[Hashable, asyncio.Task[None]] = {}
+        self._waiting: dict[int, list[_Waiting]] = {}
+        self._writers: dict[int, asyncio.Task[None]] = {}
 
     async def receive(self, rows: RowReader, reception: Reception) -> tuple[int, str]:
         """Numbers and writes ``reception`` on ``rows`` (each statement a transaction of its
         own); returns its (id, code) once committed."""
-        waiting = _Waiting(reception, reception.document())
-        key = (rows, *reception.group)
+        waiting = _Waiting(reception.document())
+        key = id(rows)
         self._waiting.setdefault(key, []).append(waiting)
         if key not in self._writers:
-            task = asyncio.get_running_loop().create_task(self._write(key, rows))
-            self._writers[key] = task
+            self._writers[key] = asyncio.get_running_loop().create_task(self._write(key, rows))
         # A client that hangs up cancels only its own wait: the group is written by a task of
         # its own, and a reception written meanwhile stays received, as after a lost answer.
         return await waiting.answer
 
-    async def _write(self, key: Hashable, rows: RowReader) -> None:
+    async def _write(self, key: int, rows: RowReader) -> None:
         try:
             while queue := self._waiting.pop(key, None):
                 if len(queue) > MAX_GROUP:
@@ -70,12 +71,8 @@ class ReceptionGroups:
             del self._writers[key]
 
     async def _write_group(self, rows: RowReader, group: list[_Waiting]) -> None:
-        first = group[0].reception
-        agency, day = first.group
         try:
-            numbered = await repository.insert_numbered(
-                rows, agency, day, first.code_prefix, [w.document for w in group]
-            )
+            numbered = await repository.insert_numbered(rows, [w.document for w in group])
         except Exception as exc:
             if len(group) > 1:
                 for waiting in group:

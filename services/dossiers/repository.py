@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -133,13 +133,15 @@ STEP_COLUMNS = _columns(DossierStep, "id", "dossier_id")
 
 
 def _insert_numbered_sql() -> str:
-    """One statement for a group of receptions of one agency-day: the counter moves by the
-    group's size, and each dossier, its first history row, its steps, its outbox event and its
-    ``Idempotency-Key`` answer are written with their code. ``$1`` is a JSON array with one
-    document per reception (``Reception.document``); the rows are read with
-    ``jsonb_populate_record``, so each value takes its column's type.
+    """One statement for a group of receptions: each agency-day's counter moves by the number
+    of its receptions in the group, and each dossier, its first history row, its steps, its
+    outbox event and its ``Idempotency-Key`` answer are written with their code. ``$1`` is a
+    JSON array with one document per reception (``Reception.document``); the rows are read
+    with ``jsonb_populate_record``, so each value takes its column's type.
 
-    Only column names of our own tables are interpolated; every value is a bound parameter.
+    Counter rows are taken in (agency, day) order, so that two groups never wait for each
+    other's rows in turn. Only column names of our own tables are interpolated; every value
+    is a bound parameter.
     """
 
     def picked(alias: str, columns: list[str]) -> str:
@@ -147,26 +149,35 @@ def _insert_numbered_sql() -> str:
 
     return f"""
     WITH batch AS (
-        SELECT n, doc FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(doc, n)
+        SELECT n, doc, doc ->> 'agency' AS agency_code, (doc ->> 'day')::date AS day
+        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(doc, n)
+    ), taken AS (
+        SELECT agency_code, day, count(*)::int AS taken FROM batch GROUP BY agency_code, day
     ), seq AS (
         INSERT INTO dossier_code_counters AS c (agency_code, day, last_value)
-        VALUES ($2, $3, $4)
+        SELECT agency_code, day, taken FROM taken ORDER BY agency_code, day
         ON CONFLICT (agency_code, day)
         DO UPDATE SET last_value = c.last_value + EXCLUDED.last_value
-        RETURNING last_value - $4 AS base
+        RETURNING agency_code, day, last_value
     ), numbered AS (
+        SELECT batch.n, batch.doc, seq.last_value - taken.taken + row_number() OVER (
+                   PARTITION BY batch.agency_code, batch.day ORDER BY batch.n
+               ) AS number
+        FROM batch JOIN taken USING (agency_code, day) JOIN seq USING (agency_code, day)
+    ), coded AS (
         -- NNNN, with more digits once the day passes 9999 (lpad would truncate them).
-        SELECT n, doc, $5 || CASE WHEN base + n < 10000 THEN lpad((base + n)::text, 4, '0')
-                                  ELSE (base + n)::text END AS code
-        FROM batch, seq
+        SELECT n, doc, doc ->> 'prefix' || CASE WHEN number < 10000
+                                                THEN lpad(number::text, 4, '0')
+                                                ELSE number::text END AS code
+        FROM numbered
     ), inserted AS (
         INSERT INTO dossiers ({", ".join(DOSSIER_COLUMNS)}, code)
-        SELECT {picked("d", DOSSIER_COLUMNS)}, numbered.code
-        FROM numbered, jsonb_populate_record(NULL::dossiers, numbered.doc -> 'dossier') AS d
+        SELECT {picked("d", DOSSIER_COLUMNS)}, coded.code
+        FROM coded, jsonb_populate_record(NULL::dossiers, coded.doc -> 'dossier') AS d
         RETURNING id, code
     ), mine AS (
-        SELECT numbered.n, numbered.doc, inserted.id, inserted.code
-        FROM inserted JOIN numbered USING (code)
+        SELECT coded.n, coded.doc, inserted.id, inserted.code
+        FROM inserted JOIN coded USING (code)
     ), history AS (
         INSERT INTO dossier_history ({", ".join(HISTORY_COLUMNS)}, dossier_id)
         SELECT {picked("h", HISTORY_COLUMNS)}, mine.id
@@ -194,23 +205,14 @@ def _insert_numbered_sql() -> str:
 _INSERT_NUMBERED = _insert_numbered_sql()
 
 
-async def insert_numbered(
-    rows: RowReader, agency_code: str, day: date, code_prefix: str, documents: Sequence[str]
-) -> list[tuple[int, str]]:
-    """Numbers and writes the receptions of one agency-day (JSON documents, see the
-    statement), returning (id, code) of each in order, in one statement.
+async def insert_numbered(rows: RowReader, documents: Sequence[str]) -> list[tuple[int, str]]:
+    """Numbers and writes receptions (JSON documents, see the statement), returning (id, code)
+    of each in order, in one statement.
 
-    The counter row of the agency's day stays locked until the transaction ends, so every
-    round trip after taking it delays the next reception of that agency: here there are none.
+    The counter rows of the agency-days stay locked until the transaction ends, so every round
+    trip after taking them delays the next receptions of those agencies: here there are none.
     """
-    found = await rows.fetch(
-        _INSERT_NUMBERED,
-        f"[{','.join(documents)}]",
-        agency_code,
-        day,
-        len(documents),
-        code_prefix,
-    )
+    found = await rows.fetch(_INSERT_NUMBERED, f"[{','.join(documents)}]")
     return [(int(row[1]), str(row[2])) for row in found]
 
 

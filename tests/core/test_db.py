@@ -138,3 +138,43 @@ async def test_the_public_lookup_reads_through_the_hot_pool() -> None:
         assert core_db.HotReader._readers  # the read went through the hot pool
     finally:
         await core_db.HotReader.close_all()
+
+
+async def test_a_unit_of_work_commits_what_was_only_added(engine: Any) -> None:
+    from services.identity.models import Agency, AgencyLevel
+
+    async with core_db.unit_of_work(core_db.get_sessionmaker()) as session:
+        session.add(Agency(code="UOW.ADDED", name="Xã Thêm", level=AgencyLevel.COMMUNE))
+    async with engine.begin() as conn:
+        deleted = await conn.execute(text("DELETE FROM agencies WHERE code = 'UOW.ADDED'"))
+    assert deleted.rowcount == 1
+
+
+async def test_a_unit_of_work_leaves_an_unused_session_alone(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    ended: list[str] = []
+    for name in ("commit", "rollback", "close"):
+        original = getattr(AsyncSession, name)
+
+        async def counted(self: AsyncSession, _name: str = name, _original: Any = original) -> Any:
+            ended.append(_name)
+            return await _original(self)
+
+        monkeypatch.setattr(AsyncSession, name, counted)
+    async with core_db.unit_of_work(core_db.get_sessionmaker()):
+        pass
+    with pytest.raises(ValueError):
+        async with core_db.unit_of_work(core_db.get_sessionmaker()):
+            raise ValueError
+    assert ended == []
+    async with core_db.unit_of_work(core_db.get_sessionmaker()) as session:
+        await session.execute(select(1))
+    assert ended == ["commit", "close"]
+    with pytest.raises(ValueError):
+        async with core_db.unit_of_work(core_db.get_sessionmaker()) as session:
+            await session.execute(select(1))
+            raise ValueError
+    assert ended == ["commit", "close", "rollback", "close"]

@@ -118,6 +118,43 @@ async def test_receptions_waiting_together_share_one_statement(
     assert sorted(events) == [(c, c) for c in sorted(codes)]
 
 
+async def test_one_statement_numbers_each_agency_day_on_its_own(
+    rows: CountingRows, committed_agency: str, engine: AsyncEngine
+) -> None:
+    from datetime import timedelta
+
+    from services.core.clock import as_local
+
+    importer = Principal(
+        kind="api_key",
+        id=uuid.uuid4(),
+        name="groups",
+        agency_code=committed_agency,
+        scopes=frozenset({"dossiers:write", "dossiers:import"}),
+    )
+    yesterday = as_local(utcnow() - timedelta(days=1)).replace(hour=9)
+    async with get_sessionmaker()() as session:
+        receptions = [
+            await service.prepare(
+                session,
+                importer,
+                _data(f"Người {i}").model_copy(
+                    update={"received_at": yesterday if i % 2 else None}
+                ),
+                utcnow(),
+            )
+            for i in range(7)
+        ]
+    numbered = await asyncio.gather(*(numbering.receive(rows, r) for r in receptions))
+    assert rows.statements == 1
+    codes = [code for _, code in numbered]
+    today, before = codes[0::2], codes[1::2]
+    assert [c[-4:] for c in today] == ["0001", "0002", "0003", "0004"]
+    assert [c[-4:] for c in before] == ["0001", "0002", "0003"]
+    assert {c[:-5] for c in before} == {f"{committed_agency}-{yesterday:%y%m%d}"}
+    assert sorted(codes) == await _codes(engine, committed_agency)
+
+
 async def test_one_bad_reception_fails_alone_and_codes_stay_gap_free(
     rows: CountingRows, committed_agency: str, engine: AsyncEngine
 ) -> None:
