@@ -301,7 +301,8 @@ class Reception:
             "agency": agency,
             "day": day,
             "prefix": code_prefix(agency, day.strftime("%y%m%d")),
-            "dossier": {key: getattr(self.dossier, key) for key in repository.DOSSIER_COLUMNS},
+            # Its attributes are the dossiers columns (the statement reads those it inserts).
+            "dossier": vars(self.dossier),
             "history": self.history,
             "event": self.event,
             "steps": [

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.core.clock import utcnow
 from services.core.db import HotReader, get_sessionmaker
 from services.core.settings import get_settings
-from services.dossiers import numbering, service
+from services.dossiers import numbering, repository, service
 from services.dossiers.schemas import ApplicantIn, DossierCreate
 from services.identity.principal import Principal
 from tests.conftest import COMMITTED_PROCEDURE
@@ -91,6 +91,8 @@ async def test_receptions_waiting_together_share_one_statement(
     rows: CountingRows, committed_agency: str, engine: AsyncEngine
 ) -> None:
     receptions = await _prepare(_principal(committed_agency), [f"Người {i}" for i in range(40)])
+    # Every column has its value: the statement reads the row from the reception's attributes.
+    assert set(repository.DOSSIER_COLUMNS) <= set(vars(receptions[0].dossier))
     numbered = await asyncio.gather(*(numbering.receive(rows, r) for r in receptions))
     assert rows.statements == 1
     codes = [code for _, code in numbered]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,6 +82,19 @@ async def test_bad_tokens_are_401(
     resp = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 401
     assert resp.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_token_verified_once_still_expires(
+    client: httpx.AsyncClient, login: LoginFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.identity import service as identity_service
+
+    headers = await login("officer")
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    later = time.time() + get_settings().access_token_ttl_minutes * 60 + 1
+    # Its signature is not checked again (the verified claims are kept), its expiry is.
+    monkeypatch.setattr(identity_service.time, "time", lambda: later)
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
 
 
 async def test_deactivated_user_token_stops_working(
