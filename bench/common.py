@@ -159,11 +159,22 @@ def _lua(
     headers: dict[str, str],
     paths: Sequence[str],
     bodies: Sequence[str] = (),
+    unique_header: str | None = None,
 ) -> str:
     lines = [f'wrk.method = "{method}"']
     if body is not None:
         lines.append(f"wrk.body = [[{body}]]")
     lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    if unique_header:
+        # A value never sent before (an Idempotency-Key): this run's prefix and a counter.
+        lines += [
+            f'local run, n = "{os.urandom(6).hex()}", 0',
+            "request = function()",
+            "  n = n + 1",
+            f'  wrk.headers["{unique_header}"] = run .. "-" .. n',
+            "  return wrk.format()",
+            "end",
+        ]
     if bodies:
         quoted = ", ".join(f"[[{b}]]" for b in bodies)
         lines += [
@@ -196,10 +207,11 @@ def wrk(
     bodies: Sequence[str] = (),
     seconds: int = 10,
     connections: int = 32,
+    unique_header: str | None = None,
 ) -> dict[str, float]:
     """Runs wrk and returns req/s, p50 and p99 in milliseconds, and the non-2xx count."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(method, body, headers or {}, paths, bodies))
+        script.write(_lua(method, body, headers or {}, paths, bodies, unique_header))
     try:
         out = subprocess.run(
             [

@@ -145,14 +145,22 @@ def database_alone(url: str, seconds: float) -> list[list[object]]:
         "VALUES ($1, $2, $3, $4) RETURNING id, created_at",
         (PROCEDURE, "in_person", "Nguyễn Văn Bench", "0912345689"),
     )
+    # The reception statement with one document, and with a group of 16 as the API sends
+    # under load (services/dossiers/numbering.py).
+    one = str(ReceptionStatement.args[0])[1:-1]
     rows: list[list[object]] = []
-    for name, (sql, args) in (
-        ("reception (one agency-day)", (ReceptionStatement.sql, ReceptionStatement.args)),
-        ("bare insert", bare),
+    for name, (sql, args), size in (
+        ("reception, 1 per statement", (ReceptionStatement.sql, (f"[{one}]",)), 1),
+        (
+            "reception, 16 per statement",
+            (ReceptionStatement.sql, (f"[{','.join([one] * 16)}]",)),
+            16,
+        ),
+        ("bare insert", bare, 1),
     ):
         for connections in (1, 4, 32):
             rate = asyncio.run(statement_rate(url, sql, args, connections, seconds))
-            rows.append([name, connections, f"{rate:.0f}"])
+            rows.append([name, connections, f"{rate:.0f}", f"{rate * size:.0f}"])
     return rows
 
 
@@ -254,6 +262,16 @@ def main() -> None:
                     seconds=args.seconds,
                     connections=args.connections,
                 ),
+                # Each with its own Idempotency-Key, as integrators send them: one more read.
+                ("create-key", "api"): lambda: wrk(
+                    f"{api}/api/v1/dossiers",
+                    "POST",
+                    body,
+                    {**json_headers, "X-API-Key": key},
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    unique_header="Idempotency-Key",
+                ),
                 # Receptions spread over 20 agencies, as a province's are: the per-day counter
                 # that keeps codes gap-free only serialises receptions of the same agency.
                 ("create-20", "api"): lambda: wrk(
@@ -286,11 +304,16 @@ def main() -> None:
             measured: dict[tuple[str, str], list[dict[str, float]]] = {k: [] for k in runs}
             for n in range(args.rounds):
                 asyncio.run(checkpoint(url))
-                for op in ("lookup", "create", "create-20"):
+                for op in ("lookup", "create", "create-key", "create-20"):
                     sides = [side for side in ("api", "bare") if (op, side) in runs]
                     for side in sides if n % 2 == 0 else sides[::-1]:
                         measured[(op, side)].append(runs[(op, side)]())
-        for op, target in (("create", 0.6), ("create-20", 0.6), ("lookup", 0.8)):
+        for op, target in (
+            ("create", 0.6),
+            ("create-key", 0.6),
+            ("create-20", 0.6),
+            ("lookup", 0.8),
+        ):
             ours = measured[(op, "api")]
             base = measured[("create" if op.startswith("create") else op, "bare")]
             ratio = median(o["rps"] / b["rps"] for o, b in zip(ours, base, strict=True))
@@ -328,7 +351,7 @@ def main() -> None:
         rows,
     )
     print(f"\nThe database alone (asyncpg, autocommit, {args.seconds} s per row):\n")
-    print_table(["statement", "connections", "statements/s"], alone)
+    print_table(["statement", "connections", "statements/s", "rows/s"], alone)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,14 @@ from services.calendar.workingtime import TimeUnit, WorkCalendar
 from services.core.cache import TTLCache
 from services.core.clock import as_local
 from services.core.db import RowReader, SessionRows
-from services.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from services.core.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 from services.core.idempotency import (
     IDEMPOTENCY_PRIMARY_KEY,
     request_fingerprint,
@@ -466,15 +473,30 @@ async def receive(
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Receives a dossier from the API: numbered and committed on its own, together with the
-    receptions of its agency-day that arrive at the same time (``numbering``). Answers the
-    dossier with its lookup token; a repeated ``idempotency_key`` answers the first reception.
+    receptions that arrive at the same time (``numbering``). Answers the dossier with its
+    lookup token; a repeated ``idempotency_key`` answers the first reception.
+
+    The key is not looked up first: the numbering statement stores the answer under it, and a
+    key already stored makes that statement fail (the reception's group is then written again
+    without it), which is when the first answer is read. Repeats are rare; a read for every
+    keyed reception cost a fifth of its time (docs/performance.md).
     """
     fingerprint = request_fingerprint(data.model_dump(mode="json")) if idempotency_key else ""
-    if idempotency_key is not None:
+
+    async def first_answer() -> dict[str, Any] | None:
+        if idempotency_key is None:
+            return None
         first = await stored_answer(rows, principal.caller, idempotency_key, fingerprint)
-        if first is not None:
-            return _with_token(first, settings)
-    reception = await prepare(session, principal, data, now)
+        return _with_token(first, settings) if first is not None else None
+
+    try:
+        reception = await prepare(session, principal, data, now)
+    except AppError:
+        # A repeat is answered as the first time, even where the request would now be refused
+        # (a procedure withdrawn since): its client must learn that the dossier was received.
+        if (first := await first_answer()) is not None:
+            return first
+        raise
     if idempotency_key is not None:
         reception.idempotency = {
             "principal": principal.caller,
@@ -485,13 +507,12 @@ async def receive(
     try:
         _, code = await numbering.receive(rows, reception)
     except asyncpg.UniqueViolationError as exc:
-        if idempotency_key is None or exc.constraint_name != IDEMPOTENCY_PRIMARY_KEY:
+        if (
+            exc.constraint_name != IDEMPOTENCY_PRIMARY_KEY
+            or (first := await first_answer()) is None
+        ):
             raise
-        # The same key, received meanwhile by another request: its answer, as for a repeat.
-        first = await stored_answer(rows, principal.caller, idempotency_key, fingerprint)
-        if first is None:
-            raise
-        return _with_token(first, settings)
+        return first
     return _with_token({**reception.snapshot, "code": code}, settings)
 
 

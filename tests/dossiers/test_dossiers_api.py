@@ -448,6 +448,25 @@ async def test_idempotency_key(
     assert empty.status_code == 422 and empty.json()["errors"][0]["loc"][-1] == "Idempotency-Key"
 
 
+async def test_a_repeat_is_answered_even_once_the_procedure_is_withdrawn(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    headers = {**await login("officer"), "Idempotency-Key": "receipt-44"}
+    first = await client.post(API, headers=headers, json=dossier_body())
+    assert first.status_code == 201
+    withdrawn = await client.patch(
+        f"/api/v1/procedures/{first.json()['procedure_code']}",
+        headers=await login("admin"),
+        json={"is_active": False},
+    )
+    assert withdrawn.status_code == 200
+    fresh = await client.post(API, headers=await login("officer"), json=dossier_body())
+    assert fresh.status_code == 422  # a new reception is refused...
+    again = await client.post(API, headers=headers, json=dossier_body())
+    # ...but the client retrying a lost answer learns that its dossier was received.
+    assert again.status_code == 201 and again.json() == first.json()
+
+
 async def test_an_idempotency_key_past_its_retention_is_free_again(
     client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
 ) -> None:
