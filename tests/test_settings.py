@@ -23,6 +23,13 @@ def test_a_webhook_lease_shorter_than_three_timeouts_is_refused() -> None:
     )
 
 
+@pytest.mark.parametrize("algorithm", ["none", "RS256", "ES256", "hs256"])
+def test_the_token_algorithm_is_pinned_to_hmac(algorithm: str) -> None:
+    with pytest.raises(ValidationError, match="jwt_algorithm"):
+        Settings(jwt_algorithm=algorithm)
+    assert Settings(jwt_algorithm="HS512").jwt_algorithm == "HS512"
+
+
 def test_cors_origins_from_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_CORS_ORIGINS", "https://a.example, https://b.example")
     assert Settings().cors_origins == ["https://a.example", "https://b.example"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -67,7 +67,9 @@ class Settings(BaseSettings):
 
     # Tokens last a working morning: a whole counter shift, yet a short life for a leaked one.
     access_token_ttl_minutes: int = Field(default=240, ge=1, le=24 * 60)
-    jwt_algorithm: str = "HS256"
+    # Pinned to the HMAC family: the secret key signs, and "none" or a public-key algorithm
+    # could never be configured by mistake.
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     # Requests above this are refused with 413 before the body is read into memory.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "INFO"

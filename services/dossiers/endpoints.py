@@ -56,6 +56,7 @@ from services.identity import repository as identity_repo
 from services.identity.dependencies import STAFF, Rule, allow
 from services.identity.models import Role
 from services.identity.principal import Principal
+from services.procedures.models import SectorGroup
 from services.processes import service as processes
 from services.processes.schemas import StepOut
 
@@ -125,7 +126,7 @@ async def list_dossiers(
     status_: Annotated[DossierStatus | None, Query(alias="status")] = None,
     overdue: bool | None = None,
     procedure_code: Annotated[str | None, Query(max_length=8)] = None,
-    sector_group: Annotated[str | None, Query(max_length=32)] = None,
+    sector_group: SectorGroup | None = None,
     received_from: InstantIn | None = None,
     received_to: InstantIn | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,

@@ -323,6 +323,60 @@ async def test_if_match(client: httpx.AsyncClient, login: LoginFn, procedures: A
     assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
 
 
+async def test_a_procedure_edit_never_moves_a_due_date(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    officer, admin = await login("officer"), await login("admin")
+    before = await _create(client, officer)  # 3 working days
+    patched = await client.patch(
+        f"/api/v1/procedures/{MARITAL}",
+        headers=admin,
+        json={"time_limit": {"value": 10, "unit": "working_days"}, "name": "Tên mới"},
+    )
+    assert patched.status_code == 200, patched.text
+    again = (await client.get(f"{API}/{before['code']}", headers=officer)).json()
+    assert again["due_at"] == before["due_at"]
+    assert again["procedure_name"] == before["procedure_name"] != "Tên mới"
+    after = await _create(client, officer)
+    assert after["procedure_name"] == "Tên mới"
+    assert datetime.fromisoformat(after["due_at"]) > datetime.fromisoformat(before["due_at"])
+
+
+async def test_refuse_at_reception(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any, session: AsyncSession
+) -> None:
+    officer = await login("officer")
+    online = await _create(client, officer, channel="online")
+    assert online["status"] == "submitted"
+    refused = await client.post(
+        f"{API}/{online['code']}/refuse", headers=officer, json={"reason": "Thiếu giấy tờ"}
+    )
+    assert refused.status_code == 200, refused.text
+    body = refused.json()
+    assert body["status"] == "refused" and body["finished_at"] and body["version"] == 2
+    history = (await client.get(f"{API}/{online['code']}/history", headers=officer)).json()
+    assert [(h["action"], h["to_status"], h["note"]) for h in history][-1] == (
+        "refuse",
+        "refused",
+        "Thiếu giấy tờ",
+    )
+    # Terminal: nothing more, not even a second refusal.
+    again = await client.post(
+        f"{API}/{online['code']}/refuse", headers=officer, json={"reason": "Lần nữa"}
+    )
+    assert again.status_code == 409
+    no_reason = await client.post(f"{API}/{online['code']}/refuse", headers=officer, json={})
+    assert no_reason.status_code == 422
+    # A specialist may not refuse (api.md roles).
+    received = await _create(client, officer)
+    denied = await client.post(
+        f"{API}/{received['code']}/refuse",
+        headers=await login("specialist"),
+        json={"reason": "Không"},
+    )
+    assert denied.status_code == 403
+
+
 async def test_list_filters_search_and_cursor(
     client: httpx.AsyncClient, login: LoginFn, procedures: Any
 ) -> None:
@@ -357,6 +411,42 @@ async def test_list_filters_search_and_cursor(
         cursor = f"&cursor={resp.json()['next_cursor']}"
     assert seen == list(reversed(codes))
     assert (await client.get(f"{API}?status=galaxy", headers=officer)).status_code == 422
+
+
+async def test_list_by_sector_group_and_reception_time(
+    client: httpx.AsyncClient, login: LoginFn, procedures: Any
+) -> None:
+    admin, officer = await login("admin"), await login("officer")
+    days_ago = [40, 20, 2]
+    received = [
+        (datetime.now(LOCAL_ZONE) - timedelta(days=d)).replace(hour=9, minute=0, microsecond=0)
+        for d in days_ago
+    ]
+    civil = [
+        (await _create(client, admin, received_at=r.isoformat(), receiving_agency_code=AGENCY))[
+            "code"
+        ]
+        for r in received
+    ]
+    land = (await _create(client, officer, procedure_code=LAND))["code"]
+
+    async def listing(**query: str) -> list[str]:
+        resp = await client.get(API, headers=officer, params=query)
+        assert resp.status_code == 200, resp.text
+        return [d["code"] for d in resp.json()["items"]]
+
+    assert await listing(sector_group="land") == [land]
+    assert await listing(sector_group="civil_status") == civil[::-1]
+    assert await listing(sector_group="construction") == []
+    window = {
+        "received_from": received[1].isoformat(),  # inclusive
+        "received_to": received[2].isoformat(),  # exclusive
+    }
+    assert await listing(**window) == [civil[1]]
+    assert await listing(received_from=received[1].isoformat()) == [land, civil[2], civil[1]]
+    assert await listing(received_to=received[1].isoformat()) == [civil[0]]
+    bad = await client.get(API, headers=officer, params={"sector_group": "galaxy"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "sector_group"]
 
 
 async def test_receipt_pdf_has_vietnamese_text(

@@ -17,6 +17,8 @@ from tests.dossiers.conftest import dossier_body
 PHONE = "0987654321"
 ID_NUMBER = "079203001234"
 EMAIL = "nguyen.thi.hoa@example.vn"
+FULL_NAME = "Nguyễn Thị Hoa Lư"
+ADDRESS = "Số 7 ngõ Trạm, Hoàn Kiếm"
 
 
 @pytest.fixture
@@ -57,6 +59,8 @@ async def test_no_secret_or_personal_data_in_logs(
 
     applicant = {
         **dossier_body()["applicant"],
+        "full_name": FULL_NAME,
+        "address": ADDRESS,
         "phone": PHONE,
         "id_number": ID_NUMBER,
         "email": EMAIL,
@@ -90,6 +94,8 @@ async def test_no_secret_or_personal_data_in_logs(
     logged = log_output.getvalue()
     assert logged.count("\n") >= 8, f"too few log lines to prove anything:\n{logged}"
     secrets = {
+        "applicant's name": FULL_NAME,
+        "address": ADDRESS,
         "phone": PHONE,
         "id number": ID_NUMBER,
         "e-mail": EMAIL,
