@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -571,7 +571,16 @@ async def perform(
         dossier.finished_at = now
     if target in TERMINAL:
         returned = target is DossierStatus.RETURNED
-        await processes.close_open(session, dossier, now, principal.actor if returned else None)
+        ended = await processes.close_open(
+            session, dossier, now, principal.actor if returned else None
+        )
+        # Each step the return completed has its control-sheet row, as one completed alone.
+        for step in ended:
+            row = _history_values(
+                dossier, "step-complete", from_status, principal, now, data=_step_data(step, now)
+            )
+            row["to_status"] = from_status.value  # completing a step leaves the status as it was
+            session.add(DossierHistory(dossier_id=dossier.id, **row))
     await _record(session, principal, dossier, action.value, from_status, now, note, data)
     return dossier
 
@@ -639,15 +648,25 @@ async def complete_step(
     step, started = await processes.complete(session, principal, dossier, n, note, now)
     dossier.updated_at = now  # a new version, even when only one of parallel steps ended
     await session.flush()  # the new version, before the event shows it
-    snapshot = processes.step_out(step, now).model_dump(mode="json")
+    data = _step_data(step, now, started)
     event = _dossier_event(
-        dossier, "dossier.step_completed", now, {"step": snapshot}, also_to=(step.agency_code,)
+        dossier, "dossier.step_completed", now, {"step": data["step"]}, also_to=(step.agency_code,)
     )
-    data = {"step": snapshot, "started": [s.n for s in started]}
     await _record(
         session, principal, dossier, "step-complete", dossier.status, now, note, data, event
     )
     return dossier
+
+
+def _step_data(
+    step: DossierStep, now: datetime, started: Sequence[DossierStep] = ()
+) -> dict[str, Any]:
+    """What a ``step-complete`` history row records: the step as completed (the Mẫu 05
+    columns) and the steps its completion started."""
+    return {
+        "step": processes.step_out(step, now).model_dump(mode="json"),
+        "started": [s.n for s in started],
+    }
 
 
 def history_out(row: DossierHistory) -> HistoryOut:

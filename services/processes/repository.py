@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, literal, select, tuple_
+from sqlalchemy import ColumnElement, Row, and_, literal, not_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers.models import Dossier, DossierStatus
 from services.processes.models import DossierStep, StepStatus
+
+
+def step_late(now: datetime) -> ColumnElement[bool]:
+    """An active step past its deadline. While the applicant completes the file the step's
+    clock waits too (its deadline restarts or moves when the documents arrive)."""
+    return and_(DossierStep.due_at < now, Dossier.status != DossierStatus.SUPPLEMENT_REQUESTED)
 
 
 async def work_items(
@@ -20,11 +26,12 @@ async def work_items(
     after: tuple[datetime, int] | None,
     limit: int,
     now: datetime,
-) -> list[Row[tuple[DossierStep, Dossier]]]:
+) -> list[Row[tuple[DossierStep, Dossier, bool]]]:
     """Active steps held by ``agency_code`` (None: every agency), earliest deadline first — so
-    the overdue ones come first. ``roles`` None: every role."""
+    the overdue ones come first — each with whether it is late. ``roles`` None: every role."""
+    late = step_late(now)
     stmt = (
-        select(DossierStep, Dossier)
+        select(DossierStep, Dossier, late.label("late"))
         .join(Dossier, Dossier.id == DossierStep.dossier_id)
         .where(DossierStep.status == StepStatus.ACTIVE)
         .order_by(DossierStep.due_at, DossierStep.id)
@@ -35,7 +42,7 @@ async def work_items(
     if roles is not None:
         stmt = stmt.where(DossierStep.role.in_(sorted(roles)))
     if overdue is not None:
-        stmt = stmt.where(DossierStep.due_at < now if overdue else DossierStep.due_at >= now)
+        stmt = stmt.where(late if overdue else not_(late))
     if assignee is not None:
         stmt = stmt.where(Dossier.assignee_username == assignee)
     if after is not None:
@@ -57,9 +64,7 @@ async def claim_late_steps(
         .where(
             DossierStep.status == StepStatus.ACTIVE,
             DossierStep.overdue_at.is_(None),
-            DossierStep.due_at < now,
-            # While the applicant completes the file the step's clock waits too.
-            Dossier.status != DossierStatus.SUPPLEMENT_REQUESTED,
+            step_late(now),
         )
         .order_by(DossierStep.due_at)
         .limit(limit)

@@ -405,22 +405,25 @@ async def complete(
 
 async def close_open(
     session: AsyncSession, dossier: Dossier, now: datetime, completed_by: str | None
-) -> None:
+) -> list[DossierStep]:
     """The dossier ended. Returned (``completed_by`` given): handing the result over completes
     the steps in progress, judged like any other; refused, withdrawn or stopped: they are
-    cancelled. Steps not started yet are cancelled either way."""
+    cancelled. Steps not started yet are cancelled either way. Returns the steps completed."""
     if dossier.process_id is None:
-        return
+        return []
     steps = await steps_of(session, dossier.id, for_update=True)
+    completed = []
     for step in steps:
         if step.status is StepStatus.ACTIVE and completed_by is not None:
             assert step.due_at is not None
             step.status = StepStatus.COMPLETED
             step.completed_at, step.completed_by = now, completed_by
             step.result = plan.judge(now, step.due_at)
+            completed.append(step)
         elif step.status in (StepStatus.PENDING, StepStatus.ACTIVE):
             step.status = StepStatus.CANCELLED
     _refresh_holders(dossier, steps)
+    return completed
 
 
 async def restart_active(
@@ -520,9 +523,9 @@ async def list_work_items(
             dossier_due_at=dossier.due_at,
             assignee_username=dossier.assignee_username,
             step=CurrentStepOut.model_validate(_current_step_json(step)),
-            is_overdue=step.due_at is not None and step.due_at < now,
+            is_overdue=bool(late),
         )
-        for step, dossier in rows
+        for step, dossier, late in rows
     ]
     last = rows[-1][0] if len(rows) == limit else None
     next_cursor = None

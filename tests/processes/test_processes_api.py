@@ -446,6 +446,12 @@ async def test_the_return_step_follows_the_resolution(
     steps = (await client.get(f"{API}/{second}/steps", headers=officer)).json()
     assert [(s["status"], s["result"] is not None) for s in steps] == [("completed", True)] * 3
     assert steps[2]["received_by"] == "officer"
+    # Its control-sheet row too, before the return's own, as for a step completed alone.
+    history = (await client.get(f"{API}/{second}/history", headers=officer)).json()
+    rows = [(h["action"], h["from_status"], h["to_status"]) for h in history[-2:]]
+    assert rows == [("step-complete", "resolved", "resolved"), ("return", "resolved", "returned")]
+    assert history[-2]["step"]["n"] == 3 and history[-2]["step"]["received_by"] == "officer"
+    assert [h["step"]["n"] for h in history if h["action"] == "step-complete"] == [1, 2, 3]
 
 
 async def test_a_consulted_agency_only_completes_its_step(
@@ -510,6 +516,12 @@ async def test_no_late_step_report_while_the_applicant_completes_the_file(
     )
     assert asked.status_code == 200
     assert await report_late_steps(session, vn(2026, 3, 3, 9, 0), 100) == 0
+    # Nor is it shown late in the work list meanwhile.
+    clock(vn(2026, 3, 3, 9, 0))
+    waiting = (await client.get("/api/v1/work-items", headers=officer)).json()["items"]
+    assert [(i["dossier_code"], i["is_overdue"]) for i in waiting] == [(code, False)]
+    late = await client.get("/api/v1/work-items?overdue=true", headers=officer)
+    assert late.json()["items"] == []
     clock(vn(2026, 3, 4, 14, 0))
     assert (await client.post(f"{API}/{code}/supplement-received", headers=officer)).is_success
     # The new deadline (05/03 08:30) passes: that is reported, once.
