@@ -18,6 +18,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import asyncpg
+
 from services.core.db import RowReader
 from services.dossiers import repository
 from services.outbox import doorbell
@@ -74,11 +76,13 @@ class ReceptionGroups:
         try:
             numbered = await repository.insert_numbered(rows, [w.document for w in group])
         except Exception as exc:
-            if len(group) > 1:
+            if len(group) > 1 and _refused(exc):
                 for waiting in group:
                     await self._write_group(rows, [waiting])
-            elif not group[0].answer.done():
-                group[0].answer.set_exception(exc)
+                return
+            for waiting in group:
+                if not waiting.answer.done():
+                    waiting.answer.set_exception(exc)
             return
         except BaseException:
             for waiting in group:
@@ -88,6 +92,15 @@ class ReceptionGroups:
         for waiting, result in zip(group, numbered, strict=True):
             if not waiting.answer.done():
                 waiting.answer.set_result(result)
+
+
+def _refused(exc: Exception) -> bool:
+    """The database refused the statement, so nothing of it was written and its receptions
+    may be tried again. Not so when the connection failed: the group may have committed
+    before the answer was lost, and writing it again would receive its dossiers twice."""
+    return isinstance(exc, asyncpg.PostgresError) and not isinstance(
+        exc, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError
+    )
 
 
 groups = ReceptionGroups()

@@ -177,6 +177,27 @@ async def test_one_bad_reception_fails_alone_and_codes_stay_gap_free(
     ]
 
 
+async def test_a_group_whose_connection_failed_is_not_written_again(
+    rows: CountingRows, committed_agency: str, engine: AsyncEngine
+) -> None:
+    class LostAnswer(CountingRows):
+        """The statement commits, then the connection drops before its answer arrives."""
+
+        async def fetch(self, sql: str, *args: Any) -> Sequence[Any]:
+            await super().fetch(sql, *args)
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed")
+
+    lost = LostAnswer(rows.pool)
+    receptions = await _prepare(_principal(committed_agency), ["Một", "Hai", "Ba"])
+    results = await asyncio.gather(
+        *(numbering.receive(lost, r) for r in receptions), return_exceptions=True
+    )
+    assert all(isinstance(r, asyncpg.ConnectionDoesNotExistError) for r in results)
+    # Written once (the callers learn of a failure, as for any lost answer), never twice.
+    assert lost.statements == 1
+    assert len(await _codes(engine, committed_agency)) == 3
+
+
 async def test_the_same_idempotency_key_at_once_receives_one_dossier(
     rows: CountingRows, committed_agency: str, engine: AsyncEngine
 ) -> None:
