@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     # FastAPI's native OpenTelemetry (traces, metrics and logs to the globally configured
     # providers); off unless asked for, as it costs a check on every request.
     opentelemetry: bool = False
-    # Connections of the driver-level pool behind the citizens' lookup (the busiest read): no
-    # ORM and no reset query between uses. Counted on top of ``db_pool_size``.
+    # Connections of the driver-level pool behind the citizens' lookup (the busiest read) and
+    # the numbering of receptions (one statement per group, dossiers/numbering.py): no ORM and
+    # no reset query between uses. Counted on top of ``db_pool_size``.
     db_hot_pool_size: int = Field(default=10, ge=1, le=200)
     # asyncpg's per-connection cache of prepared statements. 0 behind PgBouncer in transaction
     # mode, where a connection's prepared statements vanish between transactions: the caches
