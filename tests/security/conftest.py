@@ -59,6 +59,31 @@ async def tokens(seed: dict[str, Any]) -> TokenFn:
     return _headers
 
 
+KeyFn = Callable[[frozenset[str]], Awaitable[dict[str, str]]]
+
+
+@pytest_asyncio.fixture
+async def api_keys(session: AsyncSession, seed: dict[str, Any]) -> KeyFn:
+    """``await api_keys(frozenset({"dossiers:read"}))`` → X-API-Key headers for a key of
+    AGENCY with those scopes, created once per test and set of scopes."""
+    from services.identity import service as identity_service
+    from services.identity.schemas import ApiKeyCreate
+    from tests.conftest import AGENCY
+
+    cache: dict[frozenset[str], dict[str, str]] = {}
+
+    async def _headers(scopes: frozenset[str]) -> dict[str, str]:
+        if scopes not in cache:
+            _, key = await identity_service.create_api_key(
+                session, ApiKeyCreate(name="matrix", agency_code=AGENCY, scopes=sorted(scopes))
+            )
+            await session.commit()
+            cache[scopes] = {"X-API-Key": key}
+        return cache[scopes]
+
+    return _headers
+
+
 DossiersFn = Callable[[], Awaitable[dict[str, str]]]
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from services.dossiers.workflow import ROLE_ACTIONS, Action
 from services.identity.models import Role
-from tests.security.conftest import ROLES, DossiersFn, TokenFn
+from services.identity.schemas import KNOWN_SCOPES
+from tests.security.conftest import ROLES, DossiersFn, KeyFn, TokenFn
 from tests.security.routes import AUTHENTICATED, PUBLIC, RouteInfo, fill_path, route_table
 
 ROUTES = route_table()
@@ -75,6 +76,7 @@ async def test_route_authorisation(
     app: Any,
     client: httpx.AsyncClient,
     tokens: TokenFn,
+    api_keys: KeyFn,
     dossiers: DossiersFn,
 ) -> None:
     # A real dossier only where the route names one (creating it costs two requests).
@@ -103,6 +105,23 @@ async def test_route_authorisation(
             assert resp.status_code not in (401, 403), got
         else:
             assert resp.status_code == 403, got
+
+    # Integrators' keys: the scopes the route's rules name let a key through, the others not;
+    # a rule without a scope is for admins only.
+    needed = {rule.scope for rule in route.rules}  # one accepted scope per rule
+    accepted = {s for rule in route.rules for s in getattr(rule, "scopes", {rule.scope})}
+    others = frozenset(KNOWN_SCOPES) - accepted
+    resp = await _call(client, route, url, await api_keys(others), body)
+    got = f"{route.id} with a key of scopes {sorted(others)} → {resp.status_code}: {resp.text}"
+    if route.rules:
+        assert resp.status_code == 403, got
+    else:  # any authenticated caller
+        assert resp.status_code not in (401, 403) and resp.status_code < 500, got
+    if route.rules and None not in needed:
+        scopes = frozenset(s for s in needed if s is not None)
+        resp = await _call(client, route, url, await api_keys(scopes), body)
+        got = f"{route.id} with a key of scopes {sorted(scopes)} → {resp.status_code}: {resp.text}"
+        assert resp.status_code not in (401, 403) and resp.status_code < 500, got
 
 
 @pytest.mark.parametrize("route", DOSSIER_ROUTES, ids=[r.id for r in DOSSIER_ROUTES])
