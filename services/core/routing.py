@@ -54,7 +54,7 @@ class TextParameter:
             schema["minLength"] = self.min_length
         if self.max_length is not None:
             schema["maxLength"] = self.max_length
-        return {"name": self.name, "in": self.where, "required": True, "schema": schema}
+        return {"name": self.name, "in": self.where, "required": self.required, "schema": schema}
 
     def value(self, request: Request) -> str | None:
         if self.where == "path":
@@ -135,7 +135,10 @@ async def json_body(request: Request) -> Any:
     """The body as FastAPI hands it to a body parameter: parsed when its media type is JSON,
     the bytes otherwise, None when empty. Malformed JSON is FastAPI's 422, a body that is not
     text its 400."""
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except Exception as exc:  # the client went away mid-body, as FastAPI answers it
+        raise HTTPException(400, "There was an error parsing the body") from exc
     if not raw:
         return None
     content_type = request.headers.get("content-type")

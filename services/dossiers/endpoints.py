@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -98,14 +99,20 @@ async def create_dossier(request: Request) -> Response:
     body = await json_body(request)
     async with request_session(request) as session:
         principal = await RECEIVE.authorise(request, session)
-        key = IDEMPOTENCY_KEY.value(request)
-        data, errors = body_model(DossierCreate, body)
-        problem = IDEMPOTENCY_KEY.problem(key)
-        if data is None or problem is not None:
-            raise RequestValidationError(([problem] if problem else []) + errors)
-        answer = await service.receive(
-            session, await hot_reader(request), principal, data, utcnow(), get_settings(), key
-        )
+    key = IDEMPOTENCY_KEY.value(request)
+    data, errors = body_model(DossierCreate, body)
+    problem = IDEMPOTENCY_KEY.problem(key)
+    if data is None or problem is not None:
+        raise RequestValidationError(([problem] if problem else []) + errors)
+    answer = await service.receive(
+        partial(request_session, request),
+        await hot_reader(request),
+        principal,
+        data,
+        utcnow(),
+        get_settings(),
+        key,
+    )
     return Response(
         orjson.dumps(answer), 201, _etag(answer["version"]), media_type="application/json"
     )

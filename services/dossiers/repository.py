@@ -139,9 +139,10 @@ def _insert_numbered_sql() -> str:
     JSON array with one document per reception (``Reception.document``); the rows are read
     with ``jsonb_populate_record``, so each value takes its column's type.
 
-    Counter rows are taken in (agency, day) order, so that two groups never wait for each
-    other's rows in turn. Only column names of our own tables are interpolated; every value
-    is a bound parameter.
+    A reception whose ``Idempotency-Key`` already has a stored answer is left out: it is a
+    repeat, answered from that answer. Counter rows are taken in (agency, day) order, so that
+    two groups never wait for each other's rows in turn. Only column names of our own tables
+    are interpolated; every value is a bound parameter.
     """
 
     def picked(alias: str, columns: list[str]) -> str:
@@ -151,6 +152,11 @@ def _insert_numbered_sql() -> str:
     WITH batch AS (
         SELECT n, doc, doc ->> 'agency' AS agency_code, (doc ->> 'day')::date AS day
         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(doc, n)
+        WHERE NOT EXISTS (
+            SELECT FROM idempotency_records r
+            WHERE r.principal = doc -> 'idempotency' ->> 'principal'
+              AND r.key = doc -> 'idempotency' ->> 'key'
+        )
     ), taken AS (
         SELECT agency_code, day, count(*)::int AS taken FROM batch GROUP BY agency_code, day
     ), seq AS (
@@ -205,15 +211,18 @@ def _insert_numbered_sql() -> str:
 _INSERT_NUMBERED = _insert_numbered_sql()
 
 
-async def insert_numbered(rows: RowReader, documents: Sequence[str]) -> list[tuple[int, str]]:
-    """Numbers and writes receptions (JSON documents, see the statement), returning (id, code)
-    of each in order, in one statement.
+async def insert_numbered(
+    rows: RowReader, documents: Sequence[str]
+) -> list[tuple[int, str] | None]:
+    """Numbers and writes receptions (JSON documents, see the statement) in one statement,
+    returning (id, code) of each in order, None for a repeat of a stored Idempotency-Key.
 
     The counter rows of the agency-days stay locked until the transaction ends, so every round
     trip after taking them delays the next receptions of those agencies: here there are none.
     """
     found = await rows.fetch(_INSERT_NUMBERED, f"[{','.join(documents)}]")
-    return [(int(row[1]), str(row[2])) for row in found]
+    numbered = {int(row[0]): (int(row[1]), str(row[2])) for row in found}
+    return [numbered.get(n) for n in range(1, len(documents) + 1)]
 
 
 async def history(session: AsyncSession, dossier_id: int) -> list[DossierHistory]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -454,9 +455,9 @@ async def create(
     """Receives a dossier in the session's transaction (the portal's filings, commands); returns
     it with its lookup token. The API's receptions go through ``receive``."""
     reception = await prepare(session, principal, data, now, portal_ref, submitted_at)
-    [(dossier_id, code)] = await repository.insert_numbered(
-        SessionRows(session), [reception.document()]
-    )
+    [numbered] = await repository.insert_numbered(SessionRows(session), [reception.document()])
+    assert numbered is not None  # only a reception with an Idempotency-Key can be a repeat
+    dossier_id, code = numbered
     doorbell.mark_written(session.sync_session)  # its outbox row is plain SQL
     dossier = await session.get(Dossier, dossier_id)
     assert dossier is not None  # written just above, in this transaction
@@ -464,7 +465,7 @@ async def create(
 
 
 async def receive(
-    session: AsyncSession,
+    session_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]],
     rows: RowReader,
     principal: Principal,
     data: DossierCreate,
@@ -476,10 +477,11 @@ async def receive(
     receptions that arrive at the same time (``numbering``). Answers the dossier with its
     lookup token; a repeated ``idempotency_key`` answers the first reception.
 
-    The key is not looked up first: the numbering statement stores the answer under it, and a
-    key already stored makes that statement fail (the reception's group is then written again
-    without it), which is when the first answer is read. Repeats are rare; a read for every
-    keyed reception cost a fifth of its time (docs/performance.md).
+    ``session_scope`` opens the unit of work that reads what the process has not cached; it
+    ends before the reception is written, so that nothing can fail after the dossier exists.
+    The key is not looked up first: the numbering statement leaves out a reception whose key
+    already has an answer (or fails on one stored meanwhile), and only then is that answer
+    read. A read for every keyed reception cost a fifth of its time (docs/performance.md).
     """
     fingerprint = request_fingerprint(data.model_dump(mode="json")) if idempotency_key else ""
 
@@ -490,7 +492,8 @@ async def receive(
         return _with_token(first, settings) if first is not None else None
 
     try:
-        reception = await prepare(session, principal, data, now)
+        async with session_scope() as session:
+            reception = await prepare(session, principal, data, now)
     except AppError:
         # A repeat is answered as the first time, even where the request would now be refused
         # (a procedure withdrawn since): its client must learn that the dossier was received.
@@ -505,15 +508,17 @@ async def receive(
             "status_code": 201,
         }
     try:
-        _, code = await numbering.receive(rows, reception)
+        numbered = await numbering.receive(rows, reception)
     except asyncpg.UniqueViolationError as exc:
-        if (
-            exc.constraint_name != IDEMPOTENCY_PRIMARY_KEY
-            or (first := await first_answer()) is None
-        ):
+        # The same key received at the same moment by another request, which committed first.
+        if exc.constraint_name != IDEMPOTENCY_PRIMARY_KEY:
             raise
+        numbered = None
+    if numbered is None:
+        if (first := await first_answer()) is None:
+            raise Conflict("Idempotency-Key: its first answer was just purged; send it again")
         return first
-    return _with_token({**reception.snapshot, "code": code}, settings)
+    return _with_token({**reception.snapshot, "code": numbered[1]}, settings)
 
 
 def _with_token(answer: dict[str, Any], settings: Settings) -> dict[str, Any]:

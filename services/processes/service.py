@@ -301,8 +301,9 @@ async def begin(
 ) -> list[DossierStep]:
     """Copies the process onto a dossier just received and starts its first stage.
 
-    Call it before the dossier's row is written: it sets the dossier's holder columns.
-    The steps are added to the session; they need ``dossier.id`` before the flush.
+    Call it before the dossier's row is written: it sets the dossier's holder columns. The
+    steps it returns are written with the dossier's row (``dossiers.repository.insert_numbered``)
+    or, for a dossier accepted later, by ``insert_steps``.
     """
     hours_per_day = calendar_service.hours_per_day()
     limit_value, limit_unit = Decimal(dossier.time_limit_value), dossier.time_limit_unit

@@ -169,8 +169,9 @@ async def test_one_bad_reception_fails_alone_and_codes_stay_gap_free(
     assert isinstance(results[4], asyncpg.UntranslatableCharacterError)
     good = [r for i, r in enumerate(results) if i != 4]
     assert all(isinstance(r, tuple) for r in good)
-    # The group failed whole, then each reception went alone: 1 + 10 statements, 9 codes.
-    assert rows.statements == 11
+    # The group failed whole, then was halved until the bad one stood alone: 10 → 5 + 5 →
+    # 2 + 3 → 1 + 2 → 1 + 1, nine statements, nine codes.
+    assert rows.statements == 9
     assert await _codes(engine, committed_agency) == [
         f"{committed_agency}-{c.rsplit('-', 2)[1]}-{i:04d}"
         for i, c in enumerate(sorted(code for _, code in good), start=1)  # type: ignore[misc]
@@ -205,10 +206,9 @@ async def test_the_same_idempotency_key_at_once_receives_one_dossier(
     settings = get_settings()
 
     async def receive() -> dict[str, Any]:
-        async with get_sessionmaker()() as session:
-            return await service.receive(
-                session, rows, principal, _data(), utcnow(), settings, "groups-1"
-            )
+        return await service.receive(
+            get_sessionmaker(), rows, principal, _data(), utcnow(), settings, "groups-1"
+        )
 
     first, second = await asyncio.gather(receive(), receive())
     assert first == second
@@ -216,6 +216,70 @@ async def test_the_same_idempotency_key_at_once_receives_one_dossier(
     assert len(await _codes(engine, committed_agency)) == 1
     # Later repeats are answered from the stored answer, token included.
     assert await receive() == first
+
+
+async def test_a_repeat_in_a_group_does_not_fail_the_group(
+    rows: CountingRows, committed_agency: str, engine: AsyncEngine
+) -> None:
+    principal = _principal(committed_agency)
+    settings = get_settings()
+
+    async def receive(key: str | None, name: str = "Nguyễn Văn Nhóm") -> dict[str, Any]:
+        return await service.receive(
+            get_sessionmaker(), rows, principal, _data(name), utcnow(), settings, key
+        )
+
+    first = await receive("groups-2")
+    rows.statements = 0
+    # The first statement waits until all nine wait, so that the rest form one group.
+    gate = asyncio.Event()
+    fetch = rows.fetch
+
+    async def gated(sql: str, *args: Any) -> Sequence[Any]:
+        await gate.wait()
+        return await fetch(sql, *args)
+
+    rows.fetch = gated  # type: ignore[method-assign]
+    tasks = [asyncio.ensure_future(receive(f"groups-new-{i}", f"Người {i}")) for i in range(8)] + [
+        asyncio.ensure_future(receive("groups-2"))
+    ]
+    while len(numbering.groups._waiting.get(id(rows), [])) < 8:  # noqa: ASYNC110 - a queue
+        await asyncio.sleep(0.01)
+    gate.set()
+    answers = await asyncio.gather(*tasks)
+    # Two statements (the first arrival, then the other eight with the repeat left out: no
+    # split), and one read of the repeat's stored answer.
+    assert rows.statements == 3
+    assert answers[-1] == first
+    assert len({a["code"] for a in answers[:-1]} | {first["code"]}) == 9
+    assert len(await _codes(engine, committed_agency)) == 9
+
+
+async def test_the_unit_of_work_ends_before_the_reception_is_written(
+    rows: CountingRows, committed_agency: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import asynccontextmanager
+
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def scope() -> AsyncIterator[Any]:
+        async with get_sessionmaker()() as session:
+            yield session
+        events.append("session ended")
+
+    written = numbering.receive
+
+    async def receive(rows_: Any, reception: Any) -> Any:
+        events.append("reception written")
+        return await written(rows_, reception)
+
+    monkeypatch.setattr(numbering, "receive", receive)
+    await service.receive(
+        scope, rows, _principal(committed_agency), _data(), utcnow(), get_settings()
+    )
+    # Nothing the session does (a commit failing) can come after the dossier exists.
+    assert events == ["session ended", "reception written"]
 
 
 async def test_a_client_that_hangs_up_does_not_cancel_its_group(
