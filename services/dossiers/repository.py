@@ -199,8 +199,9 @@ def _insert_numbered_sql() -> str:
         FROM mine, jsonb_populate_record(NULL::outbox_events, mine.doc -> 'event') AS e
     ), remembered AS (
         INSERT INTO idempotency_records (principal, key, request_hash, status_code, response)
+        -- The answer is the dossier of its event (the create answer without its token).
         SELECT i.principal, i.key, i.request_hash, i.status_code,
-               jsonb_set(i.response, '{{code}}', to_jsonb(mine.code))
+               jsonb_set(mine.doc #> '{{event,payload,dossier}}', '{{code}}', to_jsonb(mine.code))
         FROM (SELECT * FROM mine WHERE doc ? 'idempotency') AS mine,
              jsonb_populate_record(NULL::idempotency_records, mine.doc -> 'idempotency') AS i
     )

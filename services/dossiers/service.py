@@ -318,7 +318,7 @@ class Reception:
             ],
         }
         if self.idempotency is not None:
-            doc["idempotency"] = {**self.idempotency, "response": self.snapshot}
+            doc["idempotency"] = self.idempotency  # its answer: the event's snapshot
         return orjson.dumps(doc, default=_decimal).decode()
 
 
