@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from statistics import median
 
@@ -245,15 +246,17 @@ def main() -> None:
                 (f"{bare}/bare/dossiers", [], "POST", body, json_headers),
             ):
                 wrk(target, method, send, headers, paths=paths, seconds=1)
+            receive = partial(
+                wrk,
+                f"{api}/api/v1/dossiers",
+                "POST",
+                body,
+                {**json_headers, "X-API-Key": key},
+                seconds=args.seconds,
+                connections=args.connections,
+            )
             runs: dict[tuple[str, str], Callable[[], dict[str, float]]] = {
-                ("create", "api"): lambda: wrk(
-                    f"{api}/api/v1/dossiers",
-                    "POST",
-                    body,
-                    {**json_headers, "X-API-Key": key},
-                    seconds=args.seconds,
-                    connections=args.connections,
-                ),
+                ("create", "api"): receive,
                 ("create", "bare"): lambda: wrk(
                     f"{bare}/bare/dossiers",
                     "POST",
@@ -262,16 +265,8 @@ def main() -> None:
                     seconds=args.seconds,
                     connections=args.connections,
                 ),
-                # Each with its own Idempotency-Key, as integrators send them: one more read.
-                ("create-key", "api"): lambda: wrk(
-                    f"{api}/api/v1/dossiers",
-                    "POST",
-                    body,
-                    {**json_headers, "X-API-Key": key},
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    unique_header="Idempotency-Key",
-                ),
+                # Each with its own Idempotency-Key, as integrators send them.
+                ("create-key", "api"): partial(receive, unique_header="Idempotency-Key"),
                 # Receptions spread over 20 agencies, as a province's are: the per-day counter
                 # that keeps codes gap-free only serialises receptions of the same agency.
                 ("create-20", "api"): lambda: wrk(

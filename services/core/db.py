@@ -167,7 +167,7 @@ class HotReader:
     the numbering of receptions; docs/performance.md).
 
     One pool per event loop, opened on first use. Tests replace the dependency with a reader
-    on their own connection (``fetchrow`` is all a reader needs).
+    on their own connection (any ``RowReader``).
     """
 
     _readers: ClassVar[dict[asyncio.AbstractEventLoop, HotReader]] = {}
